@@ -1,0 +1,1 @@
+//! Data: the bundled MNIST subset, the standard IDX loader, augmentations.

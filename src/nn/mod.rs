@@ -1,0 +1,1 @@
+//! Layers, containers, models and optimizers, written once against [`crate::backend::Backend`].
