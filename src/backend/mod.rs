@@ -11,6 +11,8 @@ use crate::ops::{Act, Conv2dGeom, Pool2dGeom};
 use core::future::Future;
 
 // (the CPU implementation lands in cpu.rs)
+#[cfg(feature = "webgpu")]
+pub mod gpu;
 
 /// Hyper-parameters of one Adam step (`t` counts from 1, for bias correction).
 #[derive(Clone, Copy, Debug)]
