@@ -37,7 +37,8 @@ fn seed(name: &str) -> u64 {
 }
 
 /// Compares `bwd(inputs, r)` (one gradient per input, empty for inputs without one) with central
-/// differences of `L = sum(r * fwd(inputs))`.
+/// differences of `L = sum(r * fwd(inputs))`. The tolerance (1e-3 + 0.3%) sits about 2x above the
+/// worst f32 difference-quotient error seen on these shapes.
 fn check(
     name: &str,
     inputs: Inputs,
@@ -71,7 +72,7 @@ fn check(
             p[k][j] = x - H;
             let (xm, lm) = (p[k][j], loss(&p));
             let num = ((lp - lm) / (xp - xm) as f64) as f32;
-            let tol = 2e-3 + 1e-2 * num.abs();
+            let tol = 1e-3 + 3e-3 * num.abs();
             assert!(
                 (num - g[j]).abs() <= tol,
                 "{name}: d/d input {k}[{j}]: analytic {}, numeric {num}",
