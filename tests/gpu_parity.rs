@@ -1,0 +1,454 @@
+//! GPU parity: every op of the wgpu backend, forward and backward, against the CPU backend (which
+//! `gradcheck.rs` and the ops tests hold to the scalar references in `cnn_lab::ops`), on random
+//! shapes including odd sizes, batch 1 and sizes that straddle the GEMM tiles (64).
+//!
+//! Tolerance: |gpu - cpu| <= rtol * max(|cpu|, scale) element-wise, where scale is the largest |cpu|
+//! of that output (so sums with cancellation are judged against their terms' size); rtol = 1e-4,
+//! 1e-3 for long reductions (losses, weight and bias gradients, batch-norm statistics).
+//! Every output buffer starts with random contents, so an op that accumulates where it should
+//! overwrite fails.
+//!
+//! Run: `cargo test --release --features webgpu --test gpu_parity` (natively on lavapipe here).
+//! Without an adapter each test prints "SKIPPED: no GPU adapter" and returns: a skip, never a pass
+//! of the GPU path (the test script counts those lines).
+#![cfg(all(feature = "webgpu", not(target_arch = "wasm32")))]
+
+mod common;
+
+use cnn_lab::backend::gpu::Gpu;
+use cnn_lab::backend::{AdamStep, Backend, BnSaved, Cpu};
+use cnn_lab::ops::{Act, Conv2dGeom};
+use cnn_lab::rng::Rng;
+use common::*;
+
+const TOL: f32 = 1e-4;
+const TOL_LONG: f32 = 1e-3;
+
+fn gpu() -> Option<Gpu> {
+    match pollster::block_on(Gpu::new()) {
+        Ok(g) => Some(g),
+        Err(e) => {
+            println!("SKIPPED: no GPU adapter ({e})");
+            None
+        }
+    }
+}
+
+fn read<B: Backend>(b: &B, buf: &B::Buf) -> Vec<f32> {
+    pollster::block_on(b.read(buf))
+}
+
+fn upload<B: Backend>(b: &B, data: &[Vec<f32>]) -> Vec<B::Buf> {
+    data.iter().map(|v| b.upload(v)).collect()
+}
+
+/// Runs `$body` on the CPU and on the GPU, with `$ins` uploaded and bound to the names `[$i, ..]`
+/// (`&Buf`) and `$outs` to `[$o, ..]` (`&mut Buf`), and returns the outputs read back: (cpu, gpu).
+macro_rules! both {
+    ($gpu:expr, $ins:expr => [$($i:ident),*], $outs:expr => [$($o:ident),*], |$b:ident| $body:expr) => {{
+        let (ins_data, outs_data): (&[Vec<f32>], &[Vec<f32>]) = (&$ins, &$outs);
+        let cpu = Cpu::new();
+        let want = {
+            let $b = &cpu;
+            let ins = upload($b, ins_data);
+            let mut outs = upload($b, outs_data);
+            let [$($i),*] = &ins[..] else { unreachable!() };
+            let [$($o),*] = &mut outs[..] else { unreachable!() };
+            $body;
+            vec![$(read($b, $o)),*]
+        };
+        let got = {
+            let $b = $gpu;
+            let ins = upload($b, ins_data);
+            let mut outs = upload($b, outs_data);
+            let [$($i),*] = &ins[..] else { unreachable!() };
+            let [$($o),*] = &mut outs[..] else { unreachable!() };
+            $body;
+            $b.flush();
+            vec![$(read($b, $o)),*]
+        };
+        (want, got)
+    }};
+}
+
+/// Compares each output (see the tolerance in the file's doc comment).
+fn check(what: &str, (want, got): (Vec<Vec<f32>>, Vec<Vec<f32>>), rtol: &[f32]) {
+    for (k, (w, g)) in want.iter().zip(&got).enumerate() {
+        let scale = w.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let rtol = rtol[k.min(rtol.len() - 1)];
+        assert_close(&format!("{what} output {k}"), g, w, rtol * scale, rtol);
+    }
+}
+
+fn no_errors(gpu: &Gpu) {
+    assert!(gpu.errors().is_empty(), "GPU errors: {:?}", gpu.errors());
+}
+
+#[test]
+fn elementwise_and_activations() {
+    let Some(gpu) = gpu() else { return };
+    let mut rng = Rng::new(11);
+    for len in [1, 7, 256, 1000, 4099] {
+        let a = normal(&mut rng, len);
+        let b = normal(&mut rng, len);
+        let junk = normal(&mut rng, len);
+        let r = both!(&gpu, [a.clone()] => [x], [junk.clone()] => [y], |be| { let _ = x; be.fill(y, 0.25) });
+        check("fill", r, &[0.0]);
+        let r = both!(&gpu, [a.clone(), b.clone()] => [x1, x2], [junk.clone()] => [y], |be| be.add(x1, x2, y));
+        check("add", r, &[TOL]);
+        let r = both!(&gpu, [b.clone()] => [x], [a.clone()] => [y], |be| be.add_assign(y, x));
+        check("add_assign", r, &[TOL]);
+        for act in [Act::Relu, Act::LeakyRelu(0.1), Act::Sigmoid, Act::Tanh] {
+            let x = away_from_zero(&mut rng, len, 1e-3)
+                .iter()
+                .map(|v| v * 3.0)
+                .collect::<Vec<_>>();
+            let r = both!(&gpu, [x.clone()] => [xb], [junk.clone()] => [y], |be| be.act_forward(act, xb, y));
+            let y = r.0[0].clone();
+            check(&format!("{act:?} forward"), r, &[TOL]);
+            let dy = normal(&mut rng, len);
+            let r = both!(&gpu, [x.clone(), y.clone(), dy.clone()] => [xb, yb, dyb], [junk.clone()] => [dx],
+                |be| be.act_backward(act, xb, yb, dyb, dx));
+            check(&format!("{act:?} backward"), r, &[TOL]);
+        }
+    }
+    no_errors(&gpu);
+}
+
+#[test]
+fn dense_forward_backward() {
+    let Some(gpu) = gpu() else { return };
+    let mut rng = Rng::new(12);
+    let mut shapes = vec![
+        (1, 1, 1),
+        (1, 784, 10),
+        (3, 5, 7),
+        (17, 70, 65),
+        (64, 128, 10),
+        (5, 33, 129),
+    ];
+    for _ in 0..4 {
+        shapes.push((1 + rng.below(80), 1 + rng.below(150), 1 + rng.below(100)));
+    }
+    for (n, i, o) in shapes {
+        let ins = vec![
+            normal(&mut rng, n * i),
+            normal(&mut rng, o * i),
+            normal(&mut rng, o),
+        ];
+        let r = both!(&gpu, ins => [x, w, b], [normal(&mut rng, n * o)] => [y],
+            |be| be.dense_forward(x, w, b, y, n, i, o));
+        check(&format!("dense_forward {n}x{i}->{o}"), r, &[TOL]);
+
+        let ins = vec![
+            normal(&mut rng, n * i),
+            normal(&mut rng, o * i),
+            normal(&mut rng, n * o),
+        ];
+        let outs = vec![
+            normal(&mut rng, n * i),
+            normal(&mut rng, o * i),
+            normal(&mut rng, o),
+        ];
+        let r = both!(&gpu, ins => [x, w, dy], outs => [dx, dw, db],
+            |be| be.dense_backward(x, w, dy, Some(dx), dw, db, n, i, o));
+        check(&format!("dense_backward {n}x{i}->{o}"), r, &[TOL, TOL_LONG]);
+        let r = both!(&gpu, ins => [x, w, dy], outs[1..] => [dw, db],
+            |be| be.dense_backward(x, w, dy, None, dw, db, n, i, o));
+        check(
+            &format!("dense_backward (no dx) {n}x{i}->{o}"),
+            r,
+            &[TOL_LONG],
+        );
+    }
+    no_errors(&gpu);
+}
+
+fn conv_cases(rng: &mut Rng) -> Vec<Conv2dGeom> {
+    let mut shapes = conv_shapes();
+    shapes.push(conv(2, 5, (13, 11), 70, (3, 3), 1, 1));
+    shapes.push(conv(3, 1, (28, 28), 8, (5, 5), 1, 2));
+    shapes.push(conv(1, 16, (7, 7), 3, (3, 3), 2, 1));
+    for _ in 0..3 {
+        let k = 1 + rng.below(4);
+        let pad = rng.below(k);
+        let (h, w) = (k + rng.below(10), k + rng.below(10));
+        let stride = 1 + rng.below(3);
+        shapes.push(conv(
+            1 + rng.below(4),
+            1 + rng.below(6),
+            (h, w),
+            1 + rng.below(9),
+            (k, k),
+            stride,
+            pad,
+        ));
+    }
+    shapes
+}
+
+#[test]
+fn conv2d_forward_backward() {
+    let Some(gpu) = gpu() else { return };
+    let mut rng = Rng::new(13);
+    for g in conv_cases(&mut rng) {
+        let (xl, wl) = (
+            g.n * g.in_c * g.in_h * g.in_w,
+            g.out_c * g.in_c * g.kh * g.kw,
+        );
+        let yl = g.n * g.out_c * g.out_h() * g.out_w();
+        let ins = vec![
+            normal(&mut rng, xl),
+            normal(&mut rng, wl),
+            normal(&mut rng, g.out_c),
+        ];
+        let r = both!(&gpu, ins => [x, w, b], [normal(&mut rng, yl)] => [y],
+            |be| be.conv2d_forward(&g, x, w, b, y));
+        check(&format!("conv2d_forward {g:?}"), r, &[TOL]);
+
+        let ins = vec![
+            normal(&mut rng, xl),
+            normal(&mut rng, wl),
+            normal(&mut rng, yl),
+        ];
+        let outs = vec![
+            normal(&mut rng, xl),
+            normal(&mut rng, wl),
+            normal(&mut rng, g.out_c),
+        ];
+        let r = both!(&gpu, ins => [x, w, dy], outs => [dx, dw, db],
+            |be| be.conv2d_backward(&g, x, w, dy, Some(dx), dw, db));
+        check(&format!("conv2d_backward {g:?}"), r, &[TOL, TOL_LONG]);
+    }
+    no_errors(&gpu);
+}
+
+#[test]
+fn conv_transpose2d_forward_backward() {
+    let Some(gpu) = gpu() else { return };
+    let mut rng = Rng::new(14);
+    for g in conv_cases(&mut rng) {
+        // The transposed conv maps [n, out_c, oh, ow] to [n, in_c, in_h, in_w].
+        let (xl, wl) = (
+            g.n * g.out_c * g.out_h() * g.out_w(),
+            g.out_c * g.in_c * g.kh * g.kw,
+        );
+        let yl = g.n * g.in_c * g.in_h * g.in_w;
+        let ins = vec![
+            normal(&mut rng, xl),
+            normal(&mut rng, wl),
+            normal(&mut rng, g.in_c),
+        ];
+        let r = both!(&gpu, ins => [x, w, b], [normal(&mut rng, yl)] => [y],
+            |be| be.conv_transpose2d_forward(&g, x, w, b, y));
+        check(&format!("conv_transpose2d_forward {g:?}"), r, &[TOL]);
+
+        let ins = vec![
+            normal(&mut rng, xl),
+            normal(&mut rng, wl),
+            normal(&mut rng, yl),
+        ];
+        let outs = vec![
+            normal(&mut rng, xl),
+            normal(&mut rng, wl),
+            normal(&mut rng, g.in_c),
+        ];
+        let r = both!(&gpu, ins => [x, w, dy], outs => [dx, dw, db],
+            |be| be.conv_transpose2d_backward(&g, x, w, dy, Some(dx), dw, db));
+        check(
+            &format!("conv_transpose2d_backward {g:?}"),
+            r,
+            &[TOL, TOL_LONG],
+        );
+    }
+    no_errors(&gpu);
+}
+
+#[test]
+fn pooling_forward_backward() {
+    let Some(gpu) = gpu() else { return };
+    let mut rng = Rng::new(15);
+    let mut shapes = pool_shapes();
+    shapes.push(pool(4, 8, (28, 28), 2, 2));
+    shapes.push(pool(1, 1, (3, 3), 3, 1));
+    for g in shapes {
+        let (xl, yl) = (
+            g.n * g.c * g.in_h * g.in_w,
+            g.n * g.c * g.out_h() * g.out_w(),
+        );
+        let x = distinct(&mut rng, xl, 0.01);
+        let dy = normal(&mut rng, yl);
+        let r = both!(&gpu, [x.clone()] => [xb], [normal(&mut rng, yl)] => [y],
+            |be| be.maxpool2d_forward(&g, xb, y));
+        check(&format!("maxpool2d_forward {g:?}"), r, &[0.0]);
+        let r = both!(&gpu, [x.clone(), dy.clone()] => [xb, dyb], [normal(&mut rng, xl)] => [dx],
+            |be| be.maxpool2d_backward(&g, xb, dyb, dx));
+        check(&format!("maxpool2d_backward {g:?}"), r, &[TOL]);
+        let r = both!(&gpu, [x.clone()] => [xb], [normal(&mut rng, yl)] => [y],
+            |be| be.avgpool2d_forward(&g, xb, y));
+        check(&format!("avgpool2d_forward {g:?}"), r, &[TOL]);
+        let r = both!(&gpu, [dy.clone()] => [dyb], [normal(&mut rng, xl)] => [dx],
+            |be| be.avgpool2d_backward(&g, dyb, dx));
+        check(&format!("avgpool2d_backward {g:?}"), r, &[TOL]);
+    }
+    no_errors(&gpu);
+}
+
+#[test]
+fn batchnorm_forward_backward() {
+    let Some(gpu) = gpu() else { return };
+    let mut rng = Rng::new(16);
+    for dims @ (n, c, hw) in [
+        (1, 3, 1),
+        (1, 3, 5),
+        (4, 7, 1),
+        (3, 2, 49),
+        (8, 70, 1),
+        (16, 4, 196),
+    ] {
+        let len = n * c * hw;
+        let x: Vec<f32> = normal(&mut rng, len)
+            .iter()
+            .map(|v| 2.0 * v + 0.5)
+            .collect();
+        let gamma = uniform(&mut rng, c, 0.5, 1.5);
+        let beta = normal(&mut rng, c);
+        let running = vec![normal(&mut rng, c), uniform(&mut rng, c, 0.5, 2.0)];
+        let outs = vec![
+            normal(&mut rng, len),
+            normal(&mut rng, c),
+            normal(&mut rng, c),
+            running[0].clone(),
+            running[1].clone(),
+        ];
+        let ins = vec![x.clone(), gamma.clone(), beta.clone()];
+        let r = both!(&gpu, ins => [xb, g, b], outs => [y, mean, inv_std, rm, rv],
+            |be| be.batchnorm_forward_train(xb, g, b, y, BnSaved { mean, inv_std }, rm, rv, dims, 0.1, 1e-5));
+        let saved = (r.0[1].clone(), r.0[2].clone());
+        check(&format!("batchnorm_forward_train {dims:?}"), r, &[TOL_LONG]);
+
+        let ins = vec![
+            x.clone(),
+            gamma.clone(),
+            beta.clone(),
+            running[0].clone(),
+            running[1].clone(),
+        ];
+        let r = both!(&gpu, ins => [xb, g, b, rm, rv], [normal(&mut rng, len)] => [y],
+            |be| be.batchnorm_forward_eval(xb, g, b, y, rm, rv, dims, 1e-5));
+        check(&format!("batchnorm_forward_eval {dims:?}"), r, &[TOL]);
+
+        let ins = vec![
+            x.clone(),
+            gamma.clone(),
+            saved.0,
+            saved.1,
+            normal(&mut rng, len),
+        ];
+        let outs = vec![
+            normal(&mut rng, len),
+            normal(&mut rng, c),
+            normal(&mut rng, c),
+        ];
+        let r = both!(&gpu, ins => [xb, g, mean, inv_std, dy], outs => [dx, dg, db],
+            |be| be.batchnorm_backward(xb, g, mean, inv_std, dy, dx, dg, db, dims));
+        check(&format!("batchnorm_backward {dims:?}"), r, &[TOL_LONG]);
+    }
+    no_errors(&gpu);
+}
+
+#[test]
+fn losses_forward_backward() {
+    let Some(gpu) = gpu() else { return };
+    let mut rng = Rng::new(17);
+    for (n, classes) in [(1, 10), (3, 2), (64, 10), (300, 7)] {
+        let logits: Vec<f32> = normal(&mut rng, n * classes)
+            .iter()
+            .map(|v| 3.0 * v)
+            .collect();
+        let labels: Vec<f32> = (0..n).map(|_| rng.below(classes) as f32).collect();
+        let outs = vec![normal(&mut rng, n * classes), vec![7.0]];
+        let r = both!(&gpu, [logits.clone(), labels.clone()] => [l, t], outs => [probs, loss],
+            |be| be.softmax_xent_forward(l, t, probs, loss, n, classes));
+        let probs = r.0[0].clone();
+        check(
+            &format!("softmax_xent_forward {n}x{classes}"),
+            r,
+            &[TOL, TOL_LONG],
+        );
+        let r = both!(&gpu, [probs, labels] => [p, t], [normal(&mut rng, n * classes)] => [d],
+            |be| be.softmax_xent_backward(p, t, d, n, classes));
+        check(&format!("softmax_xent_backward {n}x{classes}"), r, &[TOL]);
+    }
+    for (n, f) in [(1, 1), (1, 784), (7, 33), (64, 784)] {
+        let len = n * f;
+        let pred = normal(&mut rng, len);
+        let target = uniform(&mut rng, len, 0.0, 1.0);
+        let io = vec![pred.clone(), target.clone()];
+        let r = both!(&gpu, io => [p, t], [vec![3.0]] => [loss], |be| be.mse_forward(p, t, loss));
+        check(&format!("mse_forward {len}"), r, &[TOL_LONG]);
+        let r = both!(&gpu, io => [p, t], [normal(&mut rng, len)] => [d], |be| be.mse_backward(p, t, d));
+        check(&format!("mse_backward {len}"), r, &[TOL]);
+        let r = both!(&gpu, io => [p, t], [vec![3.0]] => [loss], |be| be.bce_logits_forward(p, t, loss, n));
+        check(&format!("bce_logits_forward {len}"), r, &[TOL_LONG]);
+        let r = both!(&gpu, io => [p, t], [normal(&mut rng, len)] => [d],
+            |be| be.bce_logits_backward(p, t, d, n));
+        check(&format!("bce_logits_backward {len}"), r, &[TOL]);
+    }
+    for (n, z) in [(1, 1), (1, 2), (9, 16), (64, 20)] {
+        let len = n * z;
+        let mu = normal(&mut rng, len);
+        let logvar: Vec<f32> = normal(&mut rng, len).iter().map(|v| 0.5 * v).collect();
+        let eps = normal(&mut rng, len);
+        let r = both!(&gpu, [mu.clone(), logvar.clone()] => [m, lv], [vec![3.0]] => [loss],
+            |be| be.kl_forward(m, lv, loss, n));
+        check(&format!("kl_forward {n}x{z}"), r, &[TOL_LONG]);
+        let outs = vec![normal(&mut rng, len), normal(&mut rng, len)];
+        let r = both!(&gpu, [mu.clone(), logvar.clone()] => [m, lv], outs => [dm, dlv],
+            |be| be.kl_backward(m, lv, dm, dlv, n, 0.7));
+        check(&format!("kl_backward {n}x{z}"), r, &[TOL]);
+        let r = both!(&gpu, [mu.clone(), logvar.clone(), eps.clone()] => [m, lv, e], [normal(&mut rng, len)] => [zb],
+            |be| be.reparam_forward(m, lv, e, zb));
+        check(&format!("reparam_forward {n}x{z}"), r, &[TOL]);
+        // reparam_backward adds to dmu and dlogvar (the only accumulating op): outs start non-zero.
+        let outs = vec![normal(&mut rng, len), normal(&mut rng, len)];
+        let r = both!(&gpu, [logvar.clone(), eps.clone(), normal(&mut rng, len)] => [lv, e, dz], outs => [dm, dlv],
+            |be| be.reparam_backward(lv, e, dz, dm, dlv));
+        check(&format!("reparam_backward {n}x{z}"), r, &[TOL]);
+    }
+    no_errors(&gpu);
+}
+
+#[test]
+fn optimizers_and_sum_squares() {
+    let Some(gpu) = gpu() else { return };
+    let mut rng = Rng::new(18);
+    for len in [1, 10, 255, 7850] {
+        let grad = normal(&mut rng, len);
+        let outs = vec![normal(&mut rng, len), normal(&mut rng, len)];
+        let r = both!(&gpu, [grad.clone()] => [g], outs => [p, vel],
+            |be| be.sgd_step(p, g, vel, 0.05, 0.9));
+        check(&format!("sgd_step {len}"), r, &[TOL]);
+        for t in [1, 7] {
+            let h = AdamStep {
+                lr: 1e-3,
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+                t,
+            };
+            let v: Vec<f32> = uniform(&mut rng, len, 0.0, 0.01);
+            let outs = vec![
+                normal(&mut rng, len),
+                normal(&mut rng, len).iter().map(|x| 0.01 * x).collect(),
+                v,
+            ];
+            let r = both!(&gpu, [grad.clone()] => [g], outs => [p, m, vb], |be| be.adam_step(p, g, m, vb, h));
+            check(&format!("adam_step {len} t={t}"), r, &[TOL]);
+        }
+        let r =
+            both!(&gpu, [grad.clone()] => [x], [vec![5.0]] => [out], |be| be.sum_squares(x, out));
+        check(&format!("sum_squares {len}"), r, &[TOL_LONG]);
+    }
+    no_errors(&gpu);
+}
