@@ -20,6 +20,7 @@ use cnn_lab::backend::{AdamStep, Backend, BnSaved, Cpu};
 use cnn_lab::ops::{Act, Conv2dGeom};
 use cnn_lab::rng::Rng;
 use common::*;
+use std::io::Write;
 
 const TOL: f32 = 1e-4;
 const TOL_LONG: f32 = 1e-3;
@@ -28,7 +29,8 @@ fn gpu() -> Option<Gpu> {
     match pollster::block_on(Gpu::new()) {
         Ok(g) => Some(g),
         Err(e) => {
-            println!("SKIPPED: no GPU adapter ({e})");
+            // Straight to stderr: the test harness would swallow println! of a passing test.
+            let _ = writeln!(std::io::stderr(), "SKIPPED: no GPU adapter ({e})");
             None
         }
     }
@@ -451,4 +453,148 @@ fn optimizers_and_sum_squares() {
         check(&format!("sum_squares {len}"), r, &[TOL_LONG]);
     }
     no_errors(&gpu);
+}
+
+/// One step of a small dense autoencoder (x -> sigmoid(W1 x) -> W2 h, MSE to x, Adam), written once
+/// against `Backend`; temporaries are allocated and dropped each step as a model would. Returns the
+/// loss buffer.
+fn ae_step<B: Backend>(
+    b: &B,
+    p: &mut [B::Buf],
+    m: &mut [B::Buf],
+    v: &mut [B::Buf],
+    x: &B::Buf,
+    t: u32,
+) -> B::Buf {
+    let (n, d, h) = (5, 49, 13);
+    let mut z = b.zeros(n * h);
+    let mut a = b.zeros(n * h);
+    let mut y = b.zeros(n * d);
+    let mut loss = b.zeros(1);
+    b.dense_forward(x, &p[0], &p[1], &mut z, n, d, h);
+    b.act_forward(Act::Sigmoid, &z, &mut a);
+    b.dense_forward(&a, &p[2], &p[3], &mut y, n, h, d);
+    b.mse_forward(&y, x, &mut loss);
+    let mut dy = b.zeros(n * d);
+    b.mse_backward(&y, x, &mut dy);
+    let mut grads: Vec<B::Buf> = p.iter().map(|q| b.zeros(b.len(q))).collect();
+    let (g01, g23) = grads.split_at_mut(2);
+    let (g0, g1) = g01.split_at_mut(1);
+    let (g2, g3) = g23.split_at_mut(1);
+    let mut da = b.zeros(n * h);
+    let mut dz = b.zeros(n * h);
+    b.dense_backward(
+        &a,
+        &p[2],
+        &dy,
+        Some(&mut da),
+        &mut g2[0],
+        &mut g3[0],
+        n,
+        h,
+        d,
+    );
+    b.act_backward(Act::Sigmoid, &z, &a, &da, &mut dz);
+    b.dense_backward(x, &p[0], &dz, None, &mut g0[0], &mut g1[0], n, d, h);
+    let hp = AdamStep {
+        lr: 0.01,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        t,
+    };
+    for (((q, g), mq), vq) in p.iter_mut().zip(&grads).zip(m.iter_mut()).zip(v.iter_mut()) {
+        b.adam_step(q, g, mq, vq, hp);
+    }
+    b.flush();
+    loss
+}
+
+fn ae_train<B: Backend>(
+    b: &B,
+    steps: u32,
+    mut after_step: impl FnMut(&B, u32),
+) -> (Vec<f32>, Vec<Vec<f32>>) {
+    let mut rng = Rng::new(21);
+    let lens = [13 * 49, 13, 49 * 13, 49];
+    let mut p: Vec<B::Buf> = lens
+        .iter()
+        .map(|&l| {
+            b.upload(
+                &normal(&mut rng, l)
+                    .iter()
+                    .map(|v| 0.3 * v)
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    let mut m: Vec<B::Buf> = lens.iter().map(|&l| b.zeros(l)).collect();
+    let mut v: Vec<B::Buf> = lens.iter().map(|&l| b.zeros(l)).collect();
+    let mut x = b.zeros(5 * 49);
+    let mut losses = Vec::new();
+    for t in 1..=steps {
+        b.write(&mut x, &uniform(&mut rng, 5 * 49, 0.0, 1.0));
+        let loss = ae_step(b, &mut p, &mut m, &mut v, &x, t);
+        after_step(b, t);
+        losses.push(read(b, &loss)[0]);
+    }
+    (losses, p.iter().map(|q| read(b, q)).collect())
+}
+
+#[test]
+fn training_steps_match_cpu_with_one_submit_per_step_and_flat_memory() {
+    let Some(gpu) = gpu() else { return };
+    let (cpu_losses, cpu_params) = ae_train(&Cpu::new(), 12, |_, _| {});
+    let mut submits = Vec::new();
+    let mut bytes = Vec::new();
+    let (losses, params) = ae_train(&gpu, 12, |g, _| {
+        submits.push(g.submits());
+        bytes.push(g.allocated_bytes());
+    });
+    check(
+        "AE losses",
+        (vec![cpu_losses.clone()], vec![losses]),
+        &[TOL_LONG],
+    );
+    check(
+        "AE parameters after 12 Adam steps",
+        (cpu_params, params),
+        &[TOL_LONG],
+    );
+    assert!(
+        cpu_losses[11] < cpu_losses[0],
+        "the AE learns: {cpu_losses:?}"
+    );
+    // Per step: the step's own submission plus the loss readback's copy; nothing else.
+    for w in submits.windows(2) {
+        assert_eq!(
+            w[1] - w[0],
+            2,
+            "submits per step (step + readback): {submits:?}"
+        );
+    }
+    assert!(
+        bytes[2..].iter().all(|&b| b == bytes[1]),
+        "GPU memory grows: {bytes:?}"
+    );
+    no_errors(&gpu);
+}
+
+#[test]
+fn device_loss_is_reported_and_reads_do_not_hang() {
+    let Some(gpu) = gpu() else { return };
+    let buf = gpu.upload(&[1.0, 2.0, 3.0]);
+    assert_eq!(read(&gpu, &buf), vec![1.0, 2.0, 3.0]);
+    assert!(!gpu.is_lost());
+    gpu.destroy_device();
+    assert!(gpu.is_lost(), "destroy() must be reported as a lost device");
+    assert!(
+        read(&gpu, &buf).is_empty(),
+        "a read after loss returns nothing"
+    );
+    assert!(
+        gpu.errors().iter().any(|e| e.contains("lost")),
+        "{:?}",
+        gpu.errors()
+    );
 }
