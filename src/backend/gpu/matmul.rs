@@ -7,6 +7,12 @@ use crate::ops::Conv2dGeom;
 
 /// Rows and columns of C one workgroup computes.
 const TILE: usize = 64;
+/// K slice of the GEMM core's inner loop (split-K spans are multiples of it).
+const SLICE: usize = 16;
+/// Split-K aims for this many workgroups in flight...
+const TARGET_GROUPS: usize = 128;
+/// ...but gives each split at least this much of K.
+const MIN_SPAN: usize = 512;
 
 fn gemm_groups(m: usize, n: usize) -> [u32; 3] {
     [n.div_ceil(TILE) as u32, m.div_ceil(TILE) as u32, 1]
@@ -66,7 +72,7 @@ impl Gpu {
         self.channel_sum(dy, db, n, o, 1);
     }
 
-    fn conv_params(g: &Conv2dGeom, bias: bool, gemm: [usize; 3]) -> [u32; 15] {
+    fn conv_params(g: &Conv2dGeom, bias: bool, gemm: [usize; 3], k_span: usize) -> [u32; 16] {
         [
             g.n,
             g.in_c,
@@ -83,6 +89,7 @@ impl Gpu {
             gemm[0],
             gemm[1],
             gemm[2],
+            k_span,
         ]
         .map(|v| v as u32)
     }
@@ -97,7 +104,8 @@ impl Gpu {
         y: &GpuBuf,
     ) {
         let (m, n) = (g.out_c, g.n * g.out_h() * g.out_w());
-        let p = Self::conv_params(g, b.is_some(), [m, n, g.in_c * g.kh * g.kw]);
+        let k = g.in_c * g.kh * g.kw;
+        let p = Self::conv_params(g, b.is_some(), [m, n, k], k);
         let b = b.unwrap_or(&self.dummy);
         self.run(
             Module::ConvFwd,
@@ -119,7 +127,8 @@ impl Gpu {
         dx: &GpuBuf,
     ) {
         let (m, n) = (g.in_c, g.n * g.in_h * g.in_w);
-        let p = Self::conv_params(g, b.is_some(), [m, n, g.out_c * g.kh * g.kw]);
+        let k = g.out_c * g.kh * g.kw;
+        let p = Self::conv_params(g, b.is_some(), [m, n, k], k);
         let d = &self.dummy;
         let b = b.unwrap_or(d);
         self.run(
@@ -132,9 +141,29 @@ impl Gpu {
     }
 
     /// dw [oc, ic, kh, kw] = dy . im2col(x)^T: M = oc, N = ic * kh * kw, K = n * oh * ow.
+    /// C is small and K long, so K is split over workgroups into a pooled scratch buffer, then summed.
     pub(super) fn conv_dw(&self, g: &Conv2dGeom, x: &GpuBuf, dy: &GpuBuf, dw: &GpuBuf) {
-        let (m, n) = (g.out_c, g.in_c * g.kh * g.kw);
-        let p = Self::conv_params(g, false, [m, n, g.n * g.out_h() * g.out_w()]);
-        self.run(Module::ConvDw, "gemm", &p, &[x, dy, dw], gemm_groups(m, n));
+        let (m, n, k) = (g.out_c, g.in_c * g.kh * g.kw, g.n * g.out_h() * g.out_w());
+        let [gx, gy, _] = gemm_groups(m, n);
+        let max_splits = self.limits.max_compute_workgroups_per_dimension as usize;
+        let splits = (TARGET_GROUPS / (gx * gy) as usize)
+            .min(k / MIN_SPAN)
+            .clamp(1, max_splits);
+        let span = k.div_ceil(splits).next_multiple_of(SLICE);
+        let splits = k.div_ceil(span);
+        let p = Self::conv_params(g, false, [m, n, k], span);
+        if splits == 1 {
+            self.run(Module::ConvDw, "gemm", &p, &[x, dy, dw], [gx, gy, 1]);
+            return;
+        }
+        let partial = GpuBuf::new(&self.pool, &self.device, splits * m * n);
+        self.run(
+            Module::ConvDw,
+            "gemm",
+            &p,
+            &[x, dy, &partial],
+            [gx, gy, splits as u32],
+        );
+        self.ew("split_sum", m * n, splits as u32, [0.0; 2], &[&partial, dw]);
     }
 }

@@ -5,7 +5,7 @@
 //! How the pieces fit:
 //! - tensors are [`GpuBuf`]s from a pool ([`pool`]); they stay on the device for the whole run;
 //! - ops are recorded into one command encoder ([`recorder`]) and submitted once per training step
-//!   by [`Backend::flush`] (or when the host needs ordering: `write`, `read`);
+//!   by [`Backend::flush`] (and by `read`, which must see the results);
 //! - the only way back to the host is [`Backend::read`], which awaits map_async ([`oneshot`]);
 //! - a lost device is recorded ([`Gpu::is_lost`]) so the engine can fall back to the CPU.
 
@@ -242,6 +242,10 @@ fn check_limits(l: &wgpu::Limits) -> Result<(), String> {
     Ok(())
 }
 
+fn to_bytes(data: &[f32]) -> Vec<u8> {
+    data.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
 fn bits(x: f32) -> u32 {
     x.to_bits()
 }
@@ -264,23 +268,35 @@ impl Backend for Gpu {
     }
 
     fn upload(&self, data: &[f32]) -> GpuBuf {
-        let mut buf = GpuBuf::new(&self.pool, &self.device, data.len());
+        let buf = GpuBuf::new(&self.pool, &self.device, data.len());
         self.check_len(&buf);
-        self.write(&mut buf, data);
+        // A buffer fresh from the pool is referenced by no recorded op: write it directly.
+        self.queue.write_buffer(buf.buffer(), 0, &to_bytes(data));
         buf
     }
 
     fn write(&self, buf: &mut GpuBuf, data: &[f32]) {
         assert_eq!(buf.len(), data.len(), "write: length mismatch");
-        // queue.write_buffer runs before the next submission: recorded ops that precede this write
-        // must be submitted first so they see the old contents.
-        if self.rec.borrow().has_work() {
-            self.submit();
+        if data.is_empty() {
+            return;
         }
-        if !data.is_empty() {
-            let bytes: Vec<u8> = data.iter().flat_map(|x| x.to_le_bytes()).collect();
+        let bytes = to_bytes(data);
+        if !self.rec.borrow().has_work() {
             self.queue.write_buffer(buf.buffer(), 0, &bytes);
+            return;
         }
+        // queue.write_buffer lands before the whole next submission, but ops recorded earlier in
+        // this step must see the old contents: stage the data in a pooled buffer (retired on drop,
+        // so not reused before the submit) and copy it in order, inside the step's encoder.
+        let stage = GpuBuf::new(&self.pool, &self.device, data.len());
+        self.queue.write_buffer(stage.buffer(), 0, &bytes);
+        self.rec.borrow_mut().encoder().copy_buffer_to_buffer(
+            stage.buffer(),
+            0,
+            buf.buffer(),
+            0,
+            bytes.len() as u64,
+        );
     }
 
     fn len(&self, buf: &GpuBuf) -> usize {

@@ -20,6 +20,7 @@ struct Params {
     gm: u32,
     gn: u32,
     gk: u32,
+    k_span: u32, // K per split (conv_dw only; gk elsewhere)
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -28,6 +29,10 @@ struct Params {
 
 fn dims() -> vec3<u32> {
     return vec3<u32>(P.gm, P.gn, P.gk);
+}
+
+fn k_span() -> u32 {
+    return P.k_span;
 }
 
 // Input pixel read by output (oy, ox) through kernel tap (ky, kx); 0 in the padding.

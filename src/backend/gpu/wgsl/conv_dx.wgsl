@@ -42,7 +42,7 @@ fn load_b(k: u32, col: u32) -> f32 {
     return dy[(((col / pix) * P.oc + k / taps) * P.oh + oy) * P.ow + ox];
 }
 
-fn store_c(m: u32, col: u32, v: f32) {
+fn store_c(m: u32, col: u32, v: f32, split: u32) {
     let pix = P.ih * P.iw;
     var out = v;
     if (P.use_bias == 1u) {

@@ -26,7 +26,7 @@ fn load_b(k: u32, col: u32) -> f32 {
     return input_at(col / pix, k / taps, p / P.ow, p % P.ow, r / P.kw, r % P.kw);
 }
 
-fn store_c(m: u32, col: u32, v: f32) {
+fn store_c(m: u32, col: u32, v: f32, split: u32) {
     let pix = P.oh * P.ow;
     var out = v;
     if (P.use_bias == 1u) {

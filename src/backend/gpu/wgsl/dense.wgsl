@@ -26,6 +26,10 @@ fn dims() -> vec3<u32> {
     return vec3<u32>(P.m, P.n, P.k);
 }
 
+fn k_span() -> u32 {
+    return P.k;
+}
+
 fn load_a(m: u32, k: u32) -> f32 {
     if (m >= P.m || k >= P.k) {
         return 0.0;
@@ -40,7 +44,7 @@ fn load_b(k: u32, n: u32) -> f32 {
     return b[k * P.b_sk + n * P.b_sn];
 }
 
-fn store_c(m: u32, n: u32, v: f32) {
+fn store_c(m: u32, n: u32, v: f32, split: u32) {
     var out = v;
     if (P.use_bias == 1u) {
         out += bias[n];

@@ -1,5 +1,6 @@
 // Element-wise ops, one thread per element of flat f32 arrays of `len` elements (layout is
 // irrelevant, except for xent_backward where probs/labels are [n, classes] / [n]).
+// split_sum adds up split-K partial results: b1 [kind][len] -> b2 [len].
 // Thread index = gid.x + gid.y * row (a 2-D grid keeps each dimension under the dispatch limit).
 // Bindings b1.. are named per entry point in the comment above it.
 // CPU references: crate::ops::elementwise, crate::ops::act, crate::ops::loss (backward parts).
@@ -148,5 +149,18 @@ fn xent_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
         let label = u32(b2[i / P.kind]);
         let onehot = select(0.0, 1.0, i % P.kind == label);
         b3[i] = P.s0 * (b1[i] - onehot);
+    }
+}
+
+// split_sum: partials = b1 [kind, len], out = b2 [len]; kind = number of splits
+@compute @workgroup_size(256)
+fn split_sum(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x + gid.y * P.row;
+    if (i < P.len) {
+        var acc = 0.0;
+        for (var s = 0u; s < P.kind; s++) {
+            acc += b1[s * P.len + i];
+        }
+        b2[i] = acc;
     }
 }

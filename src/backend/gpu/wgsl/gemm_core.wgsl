@@ -2,10 +2,12 @@
 //   C[M, N] = sum over k of A(m, k) * B(k, n)
 // Shapes and addressing come from the loader file this core is appended to, which defines
 //   dims() -> vec3<u32>(M, N, K), load_a(m, k), load_b(k, n) (both 0 outside the matrix),
-//   store_c(m, n, value).
+//   k_span() (a multiple of 16, or K) and store_c(m, n, value, split).
+// Split-K: workgroup z sums k in [z * k_span, (z + 1) * k_span) only and hands `split` = z to
+// store_c, so a long reduction with a small C (conv weight gradients) still fills the GPU.
 // One workgroup of 16 x 16 threads computes a 64 x 64 tile of C, each thread a 4 x 4 block
 // (rows lid.y + 16 i, columns lid.x + 16 j). K is walked in slices of 16, staged through
-// workgroup memory (2 x 16 x 64 floats = 8 KiB). Dispatch: (ceil(N / 64), ceil(M / 64), 1).
+// workgroup memory (2 x 16 x 64 floats = 8 KiB). Dispatch: (ceil(N / 64), ceil(M / 64), splits).
 
 const TILE: u32 = 64u;
 const SLICE: u32 = 16u;
@@ -23,7 +25,9 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     for (var i = 0u; i < 16u; i++) {
         acc[i] = 0.0;
     }
-    for (var k0 = 0u; k0 < d.z; k0 += SLICE) {
+    let k_begin = wid.z * k_span();
+    let k_end = min(k_begin + k_span(), d.z);
+    for (var k0 = k_begin; k0 < k_end; k0 += SLICE) {
         for (var r = 0u; r < 4u; r++) {
             let e = t + r * 256u;
             let kk = e / TILE;
@@ -52,7 +56,7 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
             let m = m0 + lid.y + 16u * i;
             let n = n0 + lid.x + 16u * j;
             if (m < d.x && n < d.y) {
-                store_c(m, n, acc[i * 4u + j]);
+                store_c(m, n, acc[i * 4u + j], wid.z);
             }
         }
     }
