@@ -8,10 +8,11 @@
 //! Every output buffer starts with random contents, so an op that accumulates where it should
 //! overwrite fails.
 //!
-//! Run: `cargo test --release --features webgpu --test gpu_parity` (natively on lavapipe here).
+//! Run natively: `cargo test --release --features webgpu --test gpu_parity` (lavapipe here); the
+//! same suites run in the browser under wasm-bindgen-test (see `run_everywhere!` at the end).
 //! Without an adapter each test prints "SKIPPED: no GPU adapter" and returns: a skip, never a pass
 //! of the GPU path (the test script counts those lines).
-#![cfg(all(feature = "webgpu", not(target_arch = "wasm32")))]
+#![cfg(feature = "webgpu")]
 
 mod common;
 
@@ -20,24 +21,34 @@ use cnn_lab::backend::{AdamStep, Backend, BnSaved, Cpu};
 use cnn_lab::ops::{Act, Conv2dGeom};
 use cnn_lab::rng::Rng;
 use common::*;
-use std::io::Write;
 
 const TOL: f32 = 1e-4;
 const TOL_LONG: f32 = 1e-3;
 
-fn gpu() -> Option<Gpu> {
-    match pollster::block_on(Gpu::new()) {
+async fn gpu() -> Option<Gpu> {
+    match Gpu::new().await {
         Ok(g) => Some(g),
         Err(e) => {
-            // Straight to stderr: the test harness would swallow println! of a passing test.
-            let _ = writeln!(std::io::stderr(), "SKIPPED: no GPU adapter ({e})");
+            skipped(&e);
             None
         }
     }
 }
 
-fn read<B: Backend>(b: &B, buf: &B::Buf) -> Vec<f32> {
-    pollster::block_on(b.read(buf))
+#[cfg(not(target_arch = "wasm32"))]
+fn skipped(why: &str) {
+    use std::io::Write;
+    // Straight to stderr: the test harness would swallow println! of a passing test.
+    let _ = writeln!(std::io::stderr(), "SKIPPED: no GPU adapter ({why})");
+}
+
+#[cfg(target_arch = "wasm32")]
+fn skipped(why: &str) {
+    wasm_bindgen_test::console_log!("SKIPPED: no GPU adapter ({why})");
+}
+
+async fn read<B: Backend>(b: &B, buf: &B::Buf) -> Vec<f32> {
+    b.read(buf).await
 }
 
 fn upload<B: Backend>(b: &B, data: &[Vec<f32>]) -> Vec<B::Buf> {
@@ -58,7 +69,7 @@ macro_rules! both {
             let [$($i),*] = &ins[..] else { unreachable!() };
             let [$($o),*] = &mut outs[..] else { unreachable!() };
             $body;
-            vec![$(read($b, $o)),*]
+            vec![$(read($b, $o).await),*]
         };
         let got = {
             let $b = $gpu;
@@ -68,7 +79,7 @@ macro_rules! both {
             let [$($o),*] = &mut outs[..] else { unreachable!() };
             $body;
             $b.flush();
-            vec![$(read($b, $o)),*]
+            vec![$(read($b, $o).await),*]
         };
         (want, got)
     }};
@@ -87,9 +98,8 @@ fn no_errors(gpu: &Gpu) {
     assert!(gpu.errors().is_empty(), "GPU errors: {:?}", gpu.errors());
 }
 
-#[test]
-fn elementwise_and_activations() {
-    let Some(gpu) = gpu() else { return };
+async fn elementwise_and_activations() {
+    let Some(gpu) = gpu().await else { return };
     let mut rng = Rng::new(11);
     for len in [1, 7, 256, 1000, 4099] {
         let a = normal(&mut rng, len);
@@ -118,9 +128,8 @@ fn elementwise_and_activations() {
     no_errors(&gpu);
 }
 
-#[test]
-fn dense_forward_backward() {
-    let Some(gpu) = gpu() else { return };
+async fn dense_forward_backward() {
+    let Some(gpu) = gpu().await else { return };
     let mut rng = Rng::new(12);
     let mut shapes = vec![
         (1, 1, 1),
@@ -190,9 +199,8 @@ fn conv_cases(rng: &mut Rng) -> Vec<Conv2dGeom> {
     shapes
 }
 
-#[test]
-fn conv2d_forward_backward() {
-    let Some(gpu) = gpu() else { return };
+async fn conv2d_forward_backward() {
+    let Some(gpu) = gpu().await else { return };
     let mut rng = Rng::new(13);
     for g in conv_cases(&mut rng) {
         let (xl, wl) = (
@@ -226,9 +234,8 @@ fn conv2d_forward_backward() {
     no_errors(&gpu);
 }
 
-#[test]
-fn conv_transpose2d_forward_backward() {
-    let Some(gpu) = gpu() else { return };
+async fn conv_transpose2d_forward_backward() {
+    let Some(gpu) = gpu().await else { return };
     let mut rng = Rng::new(14);
     for g in conv_cases(&mut rng) {
         // The transposed conv maps [n, out_c, oh, ow] to [n, in_c, in_h, in_w].
@@ -267,9 +274,8 @@ fn conv_transpose2d_forward_backward() {
     no_errors(&gpu);
 }
 
-#[test]
-fn pooling_forward_backward() {
-    let Some(gpu) = gpu() else { return };
+async fn pooling_forward_backward() {
+    let Some(gpu) = gpu().await else { return };
     let mut rng = Rng::new(15);
     let mut shapes = pool_shapes();
     shapes.push(pool(4, 8, (28, 28), 2, 2));
@@ -297,9 +303,8 @@ fn pooling_forward_backward() {
     no_errors(&gpu);
 }
 
-#[test]
-fn batchnorm_forward_backward() {
-    let Some(gpu) = gpu() else { return };
+async fn batchnorm_forward_backward() {
+    let Some(gpu) = gpu().await else { return };
     let mut rng = Rng::new(16);
     for dims @ (n, c, hw) in [
         (1, 3, 1),
@@ -360,9 +365,8 @@ fn batchnorm_forward_backward() {
     no_errors(&gpu);
 }
 
-#[test]
-fn losses_forward_backward() {
-    let Some(gpu) = gpu() else { return };
+async fn losses_forward_backward() {
+    let Some(gpu) = gpu().await else { return };
     let mut rng = Rng::new(17);
     for (n, classes) in [(1, 10), (3, 2), (64, 10), (300, 7)] {
         let logits: Vec<f32> = normal(&mut rng, n * classes)
@@ -422,9 +426,8 @@ fn losses_forward_backward() {
     no_errors(&gpu);
 }
 
-#[test]
-fn optimizers_and_sum_squares() {
-    let Some(gpu) = gpu() else { return };
+async fn optimizers_and_sum_squares() {
+    let Some(gpu) = gpu().await else { return };
     let mut rng = Rng::new(18);
     for len in [1, 10, 255, 7850] {
         let grad = normal(&mut rng, len);
@@ -516,7 +519,7 @@ fn ae_step<B: Backend>(
     loss
 }
 
-fn ae_train<B: Backend>(
+async fn ae_train<B: Backend>(
     b: &B,
     (n, d, h): (usize, usize, usize),
     steps: u32,
@@ -543,24 +546,28 @@ fn ae_train<B: Backend>(
         let data = uniform(&mut rng, n * d, 0.0, 1.0);
         let loss = ae_step(b, (n, d, h), &mut p, &mut m, &mut v, &mut x, &data, t);
         after_step(b, t);
-        losses.push(read(b, &loss)[0]);
+        losses.push(read(b, &loss).await[0]);
     }
-    (losses, p.iter().map(|q| read(b, q)).collect())
+    let mut params = Vec::new();
+    for q in &p {
+        params.push(read(b, q).await);
+    }
+    (losses, params)
 }
 
 /// The parity AE: batch 5, 49 features, 13 hidden (odd sizes).
 const AE: (usize, usize, usize) = (5, 49, 13);
 
-#[test]
-fn training_steps_match_cpu_with_one_submit_per_step_and_flat_memory() {
-    let Some(gpu) = gpu() else { return };
-    let (cpu_losses, cpu_params) = ae_train(&Cpu::new(), AE, 12, |_, _| {});
+async fn training_steps_match_cpu_with_one_submit_per_step_and_flat_memory() {
+    let Some(gpu) = gpu().await else { return };
+    let (cpu_losses, cpu_params) = ae_train(&Cpu::new(), AE, 12, |_, _| {}).await;
     let mut submits = Vec::new();
     let mut bytes = Vec::new();
     let (losses, params) = ae_train(&gpu, AE, 12, |g, _| {
         submits.push(g.submits());
         bytes.push(g.allocated_bytes());
-    });
+    })
+    .await;
     check(
         "AE losses",
         (vec![cpu_losses.clone()], vec![losses]),
@@ -590,9 +597,14 @@ fn training_steps_match_cpu_with_one_submit_per_step_and_flat_memory() {
     no_errors(&gpu);
 }
 
+/// Native only: in the browser the lost callback arrives later from the event loop.
+#[cfg(not(target_arch = "wasm32"))]
 #[test]
 fn device_loss_is_reported_and_reads_do_not_hang() {
-    let Some(gpu) = gpu() else { return };
+    let read = |gpu: &Gpu, buf| pollster::block_on(read(gpu, buf));
+    let Some(gpu) = pollster::block_on(gpu()) else {
+        return;
+    };
     let buf = gpu.upload(&[1.0, 2.0, 3.0]);
     assert_eq!(read(&gpu, &buf), vec![1.0, 2.0, 3.0]);
     assert!(!gpu.is_lost());
@@ -612,10 +624,13 @@ fn device_loss_is_reported_and_reads_do_not_hang() {
 /// Correctness-path timing only (lavapipe is a CPU rasteriser; says nothing about real GPUs):
 /// a dense AE 784-128-784 (sigmoid, MSE, Adam), loss read back every step.
 /// `cargo test --release --features webgpu --test gpu_parity -- --ignored --nocapture timing`
+#[cfg(not(target_arch = "wasm32"))]
 #[test]
 #[ignore]
 fn timing_dense_ae() {
-    let Some(gpu) = gpu() else { return };
+    let Some(gpu) = pollster::block_on(gpu()) else {
+        return;
+    };
     for n in [64, 256] {
         let steps = 10;
         let rate = |name: &str, f: &dyn Fn() -> Vec<f32>| {
@@ -630,10 +645,46 @@ fn timing_dense_ae() {
             );
         };
         rate("CPU backend", &|| {
-            ae_train(&Cpu::new(), (n, 784, 128), steps, |_, _| {}).0
+            pollster::block_on(ae_train(&Cpu::new(), (n, 784, 128), steps, |_, _| {})).0
         });
         rate(&gpu.name(), &|| {
-            ae_train(&gpu, (n, 784, 128), steps, |_, _| {}).0
+            pollster::block_on(ae_train(&gpu, (n, 784, 128), steps, |_, _| {})).0
         });
     }
 }
+
+/// Every async suite above runs natively under `cargo test` (blocking on its future; the GPU's
+/// readbacks poll the device) and in the browser under wasm-bindgen-test (awaiting map_async).
+macro_rules! run_everywhere {
+    ($($name:ident),* $(,)?) => {
+        #[cfg(not(target_arch = "wasm32"))]
+        mod native {
+            $(#[test]
+            fn $name() {
+                pollster::block_on(super::$name())
+            })*
+        }
+        #[cfg(target_arch = "wasm32")]
+        mod browser {
+            $(#[wasm_bindgen_test::wasm_bindgen_test]
+            async fn $name() {
+                super::$name().await
+            })*
+        }
+    };
+}
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_dedicated_worker);
+
+run_everywhere!(
+    elementwise_and_activations,
+    dense_forward_backward,
+    conv2d_forward_backward,
+    conv_transpose2d_forward_backward,
+    pooling_forward_backward,
+    batchnorm_forward_backward,
+    losses_forward_backward,
+    optimizers_and_sum_squares,
+    training_steps_match_cpu_with_one_submit_per_step_and_flat_memory,
+);
