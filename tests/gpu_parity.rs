@@ -111,6 +111,9 @@ async fn elementwise_and_activations() {
         check("add", r, &[TOL]);
         let r = both!(&gpu, [b.clone()] => [x], [a.clone()] => [y], |be| be.add_assign(y, x));
         check("add_assign", r, &[TOL]);
+        // One buffer in two input slots (WebGPU forbids that binding; the backend copies it).
+        let r = both!(&gpu, [a.clone()] => [x], [junk.clone()] => [y], |be| be.add(x, x, y));
+        check("add(x, x)", r, &[TOL]);
         for act in [Act::Relu, Act::LeakyRelu(0.1), Act::Sigmoid, Act::Tanh] {
             let x = away_from_zero(&mut rng, len, 1e-3)
                 .iter()
