@@ -12,13 +12,7 @@ pub fn exp(x: f32) -> f32 {
     // ln 2 = LN2_HI + LN2_LO, LN2_HI with 9 significant bits so n * LN2_HI is exact.
     const LN2_HI: f32 = 0.693_359_4;
     const LN2_LO: f32 = -2.121_944_4e-4;
-    let x = if x < -87.3 {
-        -87.3
-    } else if x > 88.0 {
-        88.0
-    } else {
-        x
-    };
+    let x = x.clamp(-87.3, 88.0);
     let n = (x * core::f32::consts::LOG2_E + ROUND) - ROUND;
     let r = (x - n * LN2_HI) - n * LN2_LO; // |r| <= ln2 / 2
                                            // e^r by its Taylor series to degree 7 (truncation error below 5e-9 on that interval).
