@@ -473,7 +473,10 @@ fn fast_exp_and_ln_1p() {
             .2
             .max(rel(math::sigmoid(s), 1.0 / (1.0 + (-s as f64).exp())));
     }
-    println!("worst relative errors: exp {:.2e}, ln_1p {:.2e}, sigmoid {:.2e}", worst.0, worst.1, worst.2);
+    println!(
+        "worst relative errors: exp {:.2e}, ln_1p {:.2e}, sigmoid {:.2e}",
+        worst.0, worst.1, worst.2
+    );
     assert!(worst.0 < 4e-7, "exp: worst relative error {}", worst.0);
     assert!(worst.1 < 4e-7, "ln_1p: worst relative error {}", worst.1);
     assert!(worst.2 < 4e-7, "sigmoid: worst relative error {}", worst.2);
