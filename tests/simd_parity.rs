@@ -451,7 +451,10 @@ fn memory_ops_and_name() {
     assert_eq!(cpu.name(), expect);
     // The shipped wasm is always built with simd128, so a browser run of this suite tests that path.
     #[cfg(target_arch = "wasm32")]
-    assert!(cfg!(target_feature = "simd128"), "wasm build without simd128");
+    assert!(
+        cfg!(target_feature = "simd128"),
+        "wasm build without simd128"
+    );
 }
 
 /// The vectorisable exp and ln(1 + u) behind sigmoid and BCE, against std.
