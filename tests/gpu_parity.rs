@@ -597,6 +597,16 @@ async fn training_steps_match_cpu_with_one_submit_per_step_and_flat_memory() {
         bytes[2..].iter().all(|&b| b == bytes[1]),
         "GPU memory grows: {bytes:?}"
     );
+    // Between models the idle pool is freed, and the backend keeps working.
+    let before = gpu.allocated_bytes();
+    gpu.trim();
+    assert!(gpu.allocated_bytes() < before, "trim frees idle buffers");
+    let (again, _) = ae_train(&gpu, AE, 2, |_, _| {}).await;
+    check(
+        "AE after trim",
+        (vec![cpu_losses[..2].to_vec()], vec![again]),
+        &[TOL_LONG],
+    );
     no_errors(&gpu);
 }
 

@@ -133,6 +133,13 @@ impl Gpu {
         self.pool.borrow().allocated_bytes
     }
 
+    /// Frees the pool's idle buffers (between models; a training loop never needs it).
+    pub fn trim(&self) {
+        self.submit();
+        self.rec.borrow_mut().clear_bind_groups();
+        self.pool.borrow_mut().trim();
+    }
+
     /// Command-buffer submissions so far.
     pub fn submits(&self) -> u64 {
         self.rec.borrow().submits
