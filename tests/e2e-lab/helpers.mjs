@@ -70,13 +70,17 @@ export async function launch() {
 
 // Opens a page and records console errors, page errors, CSP violations and requests that leave the
 // test server (there must be none: no CDN, no third parties).
-export async function openPage(browser, base, url, { width = 1100, height = 900 } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1 });
+export async function openPage(browser, base, url, { width = 1100, height = 900, hasTouch = false, init } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1, hasTouch });
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    // failed loads are recorded with their URL by the 'response' handler below
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`http ${r.status()}: ${r.url().replace(base, '')}`);
   });
   page.on('request', (r) => {
     if (!r.url().startsWith(base) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) problems.push(`external request: ${r.url()}`);
@@ -85,6 +89,7 @@ export async function openPage(browser, base, url, { width = 1100, height = 900 
     window.__csp = [];
     document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
   });
+  if (init) await page.addInitScript(init);
   await page.goto(base + url);
   return { page, context, problems };
 }
@@ -96,6 +101,7 @@ export function screenshotPath(name) {
 
 // Pointer strokes in the canvas's own 0..1 coordinates, sent as real mouse events.
 export async function drawStrokes(page, canvas, strokes, steps = 6) {
+  await canvas.scrollIntoViewIfNeeded();
   const box = await canvas.boundingBox();
   for (const pts of strokes) {
     const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];

@@ -166,7 +166,8 @@ export default {
         h('div', { class: 'panel' }, h('h4', { text: 'Kernel (3×3)' }), kGrid),
         h('div', { class: 'panel' }, h('h4', { text: 'Output (3×3)' }), outGrid),
       ),
-      h('div', { class: 'row stepper' }, prev, posLabel, next, revealBtn, reset),
+      h('div', { class: 'row stepper' }, prev, next, revealBtn, posLabel),
+      h('div', { class: 'row' }, reset),
       h('div', { class: 'panel' }, h('h4', { text: 'Products in the window (input × kernel)' }), prodGrid, sumLine),
       score,
       new Check({

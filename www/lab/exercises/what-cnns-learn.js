@@ -73,6 +73,7 @@ export default {
     let created = false;
     let trainedOnce = false;
     let current = null;
+    let caption = '';
 
     async function showFilters() {
       const engine = ctx.engine();
@@ -92,7 +93,7 @@ export default {
 
     async function showActivations() {
       if (!created || !current) return;
-      inputView.render(current, [28, 28]);
+      inputView.render(current, [28, 28], { captions: [caption] });
       const engine = ctx.engine();
       try {
         const before = await engine.call('activations', { slot: BEFORE, image: current.slice() });
@@ -152,7 +153,7 @@ export default {
       try {
         const r = await ctx.engine().call('testImages', { indices: [intOf(indexIn, 0)] });
         current = r.images.slice(0, 784);
-        inputView.render(current, [28, 28], { captions: [`test digit #${intOf(indexIn, 0)} (label ${r.labels[0]})`] });
+        caption = `test digit #${intOf(indexIn, 0)} (label ${r.labels[0]})`;
         await showActivations();
       } catch (e) {
         status.textContent = `Error: ${e.message}`;
@@ -162,6 +163,7 @@ export default {
     pad.addEventListener('change', (e) => {
       if (e.detail.empty) return;
       current = e.detail.image;
+      caption = 'your drawing';
       showActivations();
     });
 

@@ -23,17 +23,22 @@ export function inkBounds(gray, w, h, threshold = 0.02) {
   return x1 < 0 ? null : { x0, y0, x1: x1 + 1, y1: y1 + 1 };
 }
 
-// Area-average resampling of the source rectangle [sx0, sx0+sw) x [sy0, sy0+sh) into tw x th pixels.
-function resampleBox(gray, w, sx0, sy0, sw, sh, tw, th) {
-  const out = new Float32Array(tw * th);
-  const fx = sw / tw;
-  const fy = sh / th;
-  for (let ty = 0; ty < th; ty++) {
-    const ya = sy0 + ty * fy;
-    const yb = ya + fy;
-    for (let tx = 0; tx < tw; tx++) {
-      const xa = sx0 + tx * fx;
-      const xb = xa + fx;
+// Area-average resampling into a BOX x BOX patch: the source rectangle [x0, x0+bw) x [y0, y0+bh) is
+// scaled by `scale` and centred in the patch, keeping its aspect ratio, so its short side usually
+// has fractional edges; each patch pixel is the mean of the source area it covers (0 outside).
+function resampleIntoBox(gray, w, x0, y0, bw, bh, scale) {
+  const out = new Float32Array(BOX * BOX);
+  const offX = (BOX - bw * scale) / 2;
+  const offY = (BOX - bh * scale) / 2;
+  const f = 1 / scale; // source pixels per patch pixel
+  for (let ty = 0; ty < BOX; ty++) {
+    const ya = Math.max(y0, y0 + (ty - offY) * f);
+    const yb = Math.min(y0 + bh, y0 + (ty + 1 - offY) * f);
+    if (yb <= ya) continue;
+    for (let tx = 0; tx < BOX; tx++) {
+      const xa = Math.max(x0, x0 + (tx - offX) * f);
+      const xb = Math.min(x0 + bw, x0 + (tx + 1 - offX) * f);
+      if (xb <= xa) continue;
       let sum = 0;
       for (let y = Math.floor(ya); y < Math.ceil(yb); y++) {
         const wy = Math.min(yb, y + 1) - Math.max(ya, y);
@@ -42,7 +47,7 @@ function resampleBox(gray, w, sx0, sy0, sw, sh, tw, th) {
           sum += wx * wy * gray[y * w + x];
         }
       }
-      out[ty * tw + tx] = sum / (fx * fy);
+      out[ty * BOX + tx] = sum / (f * f);
     }
   }
   return out;
@@ -67,21 +72,18 @@ export function mnistify(gray, w, h) {
   if (!b) return out;
   const bw = b.x1 - b.x0;
   const bh = b.y1 - b.y0;
-  const scale = BOX / Math.max(bw, bh);
-  const tw = Math.max(1, Math.round(bw * scale));
-  const th = Math.max(1, Math.round(bh * scale));
-  const box = resampleBox(gray, w, b.x0, b.y0, bw, bh, tw, th);
-  const c = centreOfMass(box, tw, th);
+  const box = resampleIntoBox(gray, w, b.x0, b.y0, bw, bh, BOX / Math.max(bw, bh));
+  const c = centreOfMass(box, BOX, BOX);
   // Integer shift keeps the anti-aliased pixels as they are; the centre lands within half a pixel.
   const ox = Math.round(SIZE / 2 - c.x);
   const oy = Math.round(SIZE / 2 - c.y);
-  for (let y = 0; y < th; y++) {
+  for (let y = 0; y < BOX; y++) {
     const yy = y + oy;
     if (yy < 0 || yy >= SIZE) continue;
-    for (let x = 0; x < tw; x++) {
+    for (let x = 0; x < BOX; x++) {
       const xx = x + ox;
       if (xx < 0 || xx >= SIZE) continue;
-      out[yy * SIZE + xx] = Math.min(1, box[y * tw + x]);
+      out[yy * SIZE + xx] = Math.min(1, box[y * BOX + x]);
     }
   }
   return out;
