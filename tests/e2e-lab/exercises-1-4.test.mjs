@@ -338,7 +338,7 @@ test('360 px wide: no horizontal scrolling, screenshots of the narrow page and o
   assert.equal(widths.doc, 360, `page scrolls sideways; wide elements: ${widths.wide}`);
   assert.deepEqual(widths.wide, []);
   await narrow.page.screenshot({ path: screenshotPath('lab-360px.png'), fullPage: true });
-  for (const id of ['convolution', 'stride-padding', 'pooling', 'parameter-sharing']) {
+  for (const id of ['convolution', 'stride-padding', 'pooling', 'parameter-sharing', 'train-cnn', 'what-cnns-learn', 'augmentation', 'resnet']) {
     await narrow.page.locator(`#ex-${id}`).screenshot({ path: screenshotPath(`360px-${id}.png`) });
   }
   await narrow.context.close();

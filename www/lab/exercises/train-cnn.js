@@ -111,7 +111,8 @@ export default {
     const preview = new ImageGrid({ label: '28×28 input the network sees', scale: 3 });
     bars.clear('Train a model, then draw a digit.');
     let trained = false;
-    const predict = livePredictor(ctx.engine, SLOT, (p) => bars.show(p), (e) => bars.clear(`prediction failed: ${e.message}`));
+    // an answer that arrives after the pad was cleared is stale
+    const predict = livePredictor(ctx.engine, SLOT, (p) => { if (!pad.isEmpty()) bars.show(p); }, (e) => bars.clear(`prediction failed: ${e.message}`));
     pad.addEventListener('change', (e) => {
       preview.render(e.detail.image, [28, 28], { captions: ['what the network sees'] });
       if (e.detail.empty) bars.clear(trained ? 'Draw a digit.' : 'Train a model, then draw a digit.');

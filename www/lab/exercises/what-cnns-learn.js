@@ -30,8 +30,13 @@ function renderActivations(container, layers) {
       const scale = Math.max(1, Math.min(4, Math.floor(84 / ww)));
       grid.render(l.data.subarray(0, n * hh * ww), [n, hh, ww], { scale, captions: Array.from({ length: n }, (_, i) => `${i + 1}`) });
     } else {
+      // a vector is wrapped into rows of up to 16 units so it stays visible
       const f = shape.reduce((a, b) => a * b, 1);
-      grid.render(l.data, [1, 1, f], { scale: Math.max(2, Math.min(8, Math.floor(240 / f))) });
+      const ww = Math.min(f, 16);
+      const hh = Math.ceil(f / ww);
+      const wrapped = new Float32Array(ww * hh);
+      wrapped.set(l.data.subarray(0, f));
+      grid.render(wrapped, [1, hh, ww], { scale: Math.max(4, Math.floor(160 / ww)) });
     }
     const more = shape.length === 3 && shape[0] > MAX_MAPS ? ` (first ${MAX_MAPS} of ${shape[0]} maps)` : '';
     container.append(h('div', { class: 'act-layer' }, h('p', { class: 'act-name', text: `${l.name}: ${shape.join('×')}${more}` }), grid.el));

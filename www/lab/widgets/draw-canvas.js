@@ -32,7 +32,7 @@ export class DrawCanvas extends EventTarget {
       'aria-label': label,
       'aria-describedby': helpId,
     });
-    this.ctx = this.canvas.getContext('2d', { willReadFrequently: true });
+    this.ctx = this.canvas.getContext('2d');
     this.clearBtn = h('button', { type: 'button', text: 'Clear', on: { click: () => this.clear() } });
     this.undoBtn = h('button', { type: 'button', text: 'Undo stroke', on: { click: () => this.undo() } });
     this.el = h(
@@ -106,30 +106,31 @@ export class DrawCanvas extends EventTarget {
   }
 
   redraw() {
-    const c = this.ctx;
-    c.clearRect(0, 0, RES, RES);
-    c.strokeStyle = '#fff';
-    c.fillStyle = '#fff';
-    c.lineWidth = RES / 13;
-    c.lineCap = 'round';
-    c.lineJoin = 'round';
-    for (const pts of this.strokes) {
-      if (pts.length === 1) {
-        c.beginPath();
-        c.arc(pts[0][0], pts[0][1], c.lineWidth / 2, 0, Math.PI * 2);
-        c.fill();
-        continue;
-      }
-      c.beginPath();
-      c.moveTo(pts[0][0], pts[0][1]);
-      for (let i = 1; i < pts.length; i++) c.lineTo(pts[i][0], pts[i][1]);
-      c.stroke();
-    }
+    paint(this.ctx, this.strokes, RES / 12);
   }
 
-  // The ink is the canvas alpha channel (the background is transparent; CSS paints it dark).
+  // The 28x28 image is made from a hidden copy painted with a pen width proportional to the size of
+  // the drawing, so the stroke ends up about 2.5 px wide in the 20x20 box however large the digit
+  // was drawn (MNIST strokes are about that wide). The ink is the alpha channel.
   compute() {
-    const data = this.ctx.getImageData(0, 0, RES, RES).data;
+    if (!this.hidden) {
+      this.hidden = document.createElement('canvas');
+      this.hidden.width = RES;
+      this.hidden.height = RES;
+      this.hiddenCtx = this.hidden.getContext('2d', { willReadFrequently: true });
+    }
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (const pts of this.strokes) {
+      for (const [x, y] of pts) {
+        x0 = Math.min(x0, x); x1 = Math.max(x1, x);
+        y0 = Math.min(y0, y); y1 = Math.max(y1, y);
+      }
+    }
+    const side = Math.max(x1 - x0, y1 - y0, 1);
+    // width w on a drawing of extent side lands as 20 * w / (side + w) pixels; solve for 2.5 px
+    const width = Math.min(60, Math.max(4, (2.5 * side) / 17.5));
+    paint(this.hiddenCtx, this.strokes, width);
+    const data = this.hiddenCtx.getImageData(0, 0, RES, RES).data;
     const gray = new Float32Array(RES * RES);
     for (let i = 0; i < gray.length; i++) gray[i] = data[i * 4 + 3] / 255;
     this.image = mnistify(gray, RES, RES);
@@ -148,5 +149,25 @@ export class DrawCanvas extends EventTarget {
     this.lastEmit = performance.now();
     const image = this.compute();
     this.dispatchEvent(new CustomEvent('change', { detail: { image, empty: this.isEmpty() } }));
+  }
+}
+
+function paint(c, strokes, width) {
+  c.clearRect(0, 0, RES, RES);
+  c.strokeStyle = '#fff';
+  c.fillStyle = '#fff';
+  c.lineWidth = width;
+  c.lineCap = 'round';
+  c.lineJoin = 'round';
+  for (const pts of strokes) {
+    c.beginPath();
+    if (pts.length === 1) {
+      c.arc(pts[0][0], pts[0][1], width / 2, 0, Math.PI * 2);
+      c.fill();
+      continue;
+    }
+    c.moveTo(pts[0][0], pts[0][1]);
+    for (let i = 1; i < pts.length; i++) c.lineTo(pts[i][0], pts[i][1]);
+    c.stroke();
   }
 }
