@@ -127,6 +127,13 @@ test('exercise 5: builder spec, training events, accuracy, confusion matrix, gal
   assert.deepEqual(predicts.at(-1).image, { typed: 'Float32Array', length: 784 });
   assert.match(await sec.locator('.prob-top').textContent(), /Prediction: \d \(82\.0%\)/);
 
+  // keyboard alternative: classify a chosen test digit
+  await sec.getByLabel('or pick a test digit (0–1999)').fill('7');
+  await sec.getByRole('button', { name: 'Classify this test digit' }).press('Enter');
+  await page.waitForFunction(() => [...document.querySelectorAll('#ex-train-cnn figcaption')].some((f) => f.textContent === 'test digit #7 (label 7)'));
+  assert.deepEqual((await sent(page, 'testImages')).at(-1).indices, [7]);
+  assert.equal((await sent(page, 'predict')).length, predicts.length + 1);
+
   assert.equal(await answer(page, 'train-conv-params', 200), 'wrong');
   assert.equal(await answer(page, 'train-conv-params', 208), 'right');
   assert.equal(await answer(page, 'train-confusion', 'off'), 'wrong');
