@@ -98,6 +98,7 @@ test('exercise 1: stepping the window, products and sum; cells graded right and 
   await sec.locator('.in-grid button').nth(0).click();
   assert.equal(await cells.nth(0).getAttribute('data-result'), 'wrong');
   assert.equal(await sec.getAttribute('data-cells-right'), '8');
+  await sec.screenshot({ path: screenshotPath('exercise-convolution-graded.png') });
   // kernel edit: centre weight 0 lowers output (1,1) to 2 on the edited input
   await sec.locator('.k-grid input').nth(4).fill('0');
   await cells.nth(0).fill('2');
