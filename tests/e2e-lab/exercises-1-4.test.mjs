@@ -352,3 +352,27 @@ test('360 px wide: no horizontal scrolling, screenshots of the narrow page and o
   }
   await wide.context.close();
 });
+
+test('every control on the full page has an accessible name and is reachable by keyboard', async () => {
+  const r = await openPage(browser, base, '/lab/dev.html');
+  await r.page.waitForSelector('#ex-resnet');
+  const unnamed = await r.page.evaluate(() => {
+    const name = (el) =>
+      el.getAttribute('aria-label') ||
+      (el.getAttribute('aria-labelledby') && document.getElementById(el.getAttribute('aria-labelledby'))?.textContent) ||
+      [...(el.labels || [])].map((l) => l.textContent).join(' ') ||
+      (el.tagName === 'BUTTON' || el.tagName === 'SUMMARY' || el.tagName === 'A' ? el.textContent : '');
+    return [...document.querySelectorAll('.lab input, .lab select, .lab button, .lab summary, .lab a, .lab canvas.draw-canvas, .lab canvas.sp-canvas')]
+      .filter((el) => !String(name(el)).trim())
+      .map((el) => `${el.tagName}.${el.className}#${el.id}`);
+  });
+  assert.deepEqual(unnamed, []);
+  const notFocusable = await r.page.evaluate(() =>
+    [...document.querySelectorAll('.lab input, .lab select, .lab button, .lab summary, .lab a')]
+      .filter((el) => el.tabIndex < 0)
+      .map((el) => el.outerHTML.slice(0, 80)),
+  );
+  assert.deepEqual(notFocusable, []);
+  await r.context.close();
+});
+

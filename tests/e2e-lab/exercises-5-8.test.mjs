@@ -90,8 +90,14 @@ test('exercise 5: builder spec, training events, accuracy, confusion matrix, gal
   await sec.getByRole('button', { name: 'Remove layer 4' }).click();
   await sec.getByLabel('epochs', { exact: true }).fill('2');
   await sec.getByLabel('training digits').fill('4000');
+  await page.evaluate(() => {
+    window.__longtasks = [];
+    new PerformanceObserver((l) => window.__longtasks.push(...l.getEntries().map((e) => e.duration))).observe({ type: 'longtask' });
+  });
   await sec.getByRole('button', { name: 'Create model and train' }).click();
   await page.waitForFunction(() => document.querySelector('[data-accuracy]').dataset.accuracy !== '');
+  // the page's own work on progress events (charts, bar) stays far below a long task
+  assert.deepEqual(await page.evaluate(() => window.__longtasks), []);
 
   const [create] = await sent(page, 'createModel');
   assert.deepEqual(create.spec, {
