@@ -291,12 +291,12 @@ test('exercise 4: parameter calculator with the course example, graded questions
   const out = () => sec.locator('.calc-out').innerText();
   assert.match(await out(), /254×254×1/);
   assert.match(await out(), /27 \+ 1 = 28/);
-  assert.match(await out(), /196,608 × 64,516 = 1\.27 × 10\^10/);
+  assert.match(await out(), /196,608 × 64,516 = 1\.27 × 10¹⁰/);
   await sec.getByLabel('filters F').fill('64');
   await sec.getByLabel('padding p').fill('1');
   assert.match(await out(), /256×256×64/);
   assert.match(await out(), /1,728 \+ 64 = 1,792/);
-  assert.match(await out(), /196,608 × 4,194,304 = 8\.25 × 10\^11/);
+  assert.match(await out(), /196,608 × 4,194,304 = 8\.25 × 10¹¹/);
   await sec.getByLabel('kernel k').fill('15');
   await sec.getByLabel('height H').fill('4');
   assert.match(await out(), /does not fit/);
