@@ -19,7 +19,7 @@ after(async () => {
 });
 
 async function exercise(name, opts) {
-  const r = await openPage(browser, base, `/lab/dev.html?exercise=${name}`, opts);
+  const r = await openPage(browser, base, `/www/lab/dev.html?exercise=${name}`, opts);
   await r.page.waitForSelector(`#ex-${name}`);
   return r;
 }
@@ -50,13 +50,13 @@ test('shows only the named exercise; the full page lists all eight in its table 
   assert.equal(await one.page.locator('section.exercise').count(), 1);
   assert.equal(await one.page.locator('nav.toc').count(), 0);
   await cleanExit(one);
-  const all = await openPage(browser, base, '/lab/dev.html');
+  const all = await openPage(browser, base, '/www/lab/dev.html');
   await all.page.waitForSelector('#ex-resnet');
   assert.equal(await all.page.locator('section.exercise').count(), 8);
   assert.equal(await all.page.locator('nav.toc li').count(), 8);
   assert.equal(await all.page.locator('.backend-badge').count(), 1);
   // the engine worker belongs to another branch; until it is there, its 404 is the only allowed problem
-  const allowed = fs.existsSync(path.join(WWW, 'worker.js')) ? [] : ['http 404: /worker.js'];
+  const allowed = fs.existsSync(path.join(WWW, 'worker.js')) ? [] : ['http 404: /www/worker.js'];
   assert.deepEqual(all.problems, allowed);
   await all.page.waitForFunction(() => !document.querySelector('.backend-badge').textContent.includes('starting'));
   assert.match(await all.page.locator('.backend-badge').innerText(), allowed.length ? /engine unavailable/ : /WebGPU|CPU/);
@@ -326,7 +326,7 @@ test('graded checks emit bubbling lab-check events for embedding', async () => {
 });
 
 test('360 px wide: no horizontal scrolling, screenshots of the narrow page and of every exercise', async () => {
-  const narrow = await openPage(browser, base, '/lab/dev.html', { width: 360, height: 740 });
+  const narrow = await openPage(browser, base, '/www/lab/dev.html', { width: 360, height: 740 });
   await narrow.page.waitForSelector('#ex-resnet');
   await narrow.page.waitForTimeout(300);
   const widths = await narrow.page.evaluate(() => ({
@@ -344,7 +344,7 @@ test('360 px wide: no horizontal scrolling, screenshots of the narrow page and o
   }
   await narrow.context.close();
 
-  const wide = await openPage(browser, base, '/lab/dev.html', { width: 1000, height: 900 });
+  const wide = await openPage(browser, base, '/www/lab/dev.html', { width: 1000, height: 900 });
   await wide.page.waitForSelector('#ex-resnet');
   await wide.page.waitForTimeout(300);
   for (const id of ['convolution', 'stride-padding', 'pooling', 'parameter-sharing', 'train-cnn', 'what-cnns-learn', 'augmentation', 'resnet']) {
@@ -354,7 +354,7 @@ test('360 px wide: no horizontal scrolling, screenshots of the narrow page and o
 });
 
 test('every control on the full page has an accessible name and is reachable by keyboard', async () => {
-  const r = await openPage(browser, base, '/lab/dev.html');
+  const r = await openPage(browser, base, '/www/lab/dev.html');
   await r.page.waitForSelector('#ex-resnet');
   const unnamed = await r.page.evaluate(() => {
     const name = (el) =>

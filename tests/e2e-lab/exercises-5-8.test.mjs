@@ -12,7 +12,7 @@ let base;
 let browser;
 
 before(async () => {
-  ({ server, base } = await serve({ extra: { '/worker.js': path.join(ROOT, 'tests/e2e-lab/protocol-double-worker.js') } }));
+  ({ server, base } = await serve({ extra: { '/www/worker.js': path.join(ROOT, 'tests/e2e-lab/protocol-double-worker.js') } }));
   browser = await launch();
 });
 after(async () => {
@@ -31,7 +31,7 @@ function recordCommands() {
 }
 
 async function exercise(name, opts = {}) {
-  const r = await openPage(browser, base, `/lab/dev.html?exercise=${name}`, { init: recordCommands, ...opts });
+  const r = await openPage(browser, base, `/www/lab/dev.html?exercise=${name}`, { init: recordCommands, ...opts });
   await r.page.waitForSelector(`#ex-${name}`);
   await r.page.waitForFunction(() => !document.querySelector('.backend-badge').textContent.includes('starting'));
   return r;
@@ -167,7 +167,7 @@ test('exercise 5: pause, resume and stop reach the worker', async () => {
 
 test('exercise 5 without an engine: errors are shown, the page keeps working', async () => {
   const plain = await serve(); // no worker.js at all
-  const r = await openPage(browser, plain.base, '/lab/dev.html?exercise=train-cnn');
+  const r = await openPage(browser, plain.base, '/www/lab/dev.html?exercise=train-cnn');
   const { page } = r;
   await page.waitForFunction(() => document.querySelector('.backend-badge').textContent.includes('unavailable'));
   await page.getByRole('button', { name: 'Create model and train' }).click();

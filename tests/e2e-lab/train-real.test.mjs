@@ -42,7 +42,7 @@ for (const [label, args] of [['cpu', FLAGS], ['webgpu', [...FLAGS, ...WEBGPU]]])
   test(`exercise 5 preset on the real engine (${label}): >= 97% and drawn digits right`, { skip: SKIP, timeout: 20 * 60 * 1000 }, async () => {
     const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args });
     try {
-      const r = await openPage(browser, base, '/lab/dev.html?exercise=train-cnn', {
+      const r = await openPage(browser, base, '/www/lab/dev.html?exercise=train-cnn', {
         init: () => {
           window.__longtasks = [];
           window.__watch = false;
