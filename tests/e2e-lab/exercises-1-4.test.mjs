@@ -338,6 +338,20 @@ test('360 px wide: no horizontal scrolling, screenshots of the narrow page and o
   }));
   assert.equal(widths.doc, 360, `page scrolls sideways; wide elements: ${widths.wide}`);
   assert.deepEqual(widths.wide, []);
+  // the largest stride/padding drawing still fits
+  const sp = narrow.page.locator('#ex-stride-padding');
+  await sp.getByLabel('input size n').fill('12');
+  await sp.getByLabel('padding p').fill('4');
+  await sp.getByLabel('kernel k').fill('1');
+  await sp.getByLabel('stride s').fill('1');
+  const box = await sp.locator('canvas.sp-canvas').boundingBox();
+  assert.ok(box.x >= 0 && box.x + box.width <= 360, `canvas ${box.x}+${box.width}`);
+  assert.equal(await narrow.page.evaluate(() => document.documentElement.scrollWidth), 360);
+  await sp.screenshot({ path: screenshotPath('360px-stride-padding-max.png') });
+  await sp.getByLabel('input size n').fill('5');
+  await sp.getByLabel('padding p').fill('1');
+  await sp.getByLabel('kernel k').fill('3');
+  await sp.getByLabel('stride s').fill('2');
   await narrow.page.screenshot({ path: screenshotPath('lab-360px.png'), fullPage: true });
   for (const id of ['convolution', 'stride-padding', 'pooling', 'parameter-sharing', 'train-cnn', 'what-cnns-learn', 'augmentation', 'resnet']) {
     await narrow.page.locator(`#ex-${id}`).screenshot({ path: screenshotPath(`360px-${id}.png`) });
