@@ -356,7 +356,7 @@ impl<B: Backend + 'static> Trainer<B> {
     fn infer(&mut self, images: &[f32]) -> usize {
         let d = self.train.sample_len();
         assert!(
-            !images.is_empty() && images.len() % d == 0,
+            !images.is_empty() && images.len().is_multiple_of(d),
             "whole images expected"
         );
         let n = images.len() / d;
@@ -428,7 +428,7 @@ impl<B: Backend + 'static> Trainer<B> {
     pub async fn decode(&mut self, codes: &[f32]) -> Option<Vec<f32>> {
         let len = self.latent_len()?;
         assert!(
-            !codes.is_empty() && codes.len() % len == 0,
+            !codes.is_empty() && codes.len().is_multiple_of(len),
             "whole codes expected"
         );
         let n = codes.len() / len;

@@ -31,6 +31,8 @@ impl ModelKind {
     }
 }
 
+// One model lives per trainer: the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Model<B: Backend> {
     Classifier(Classifier<B>),
     Autoencoder(Autoencoder<B>),
