@@ -28,4 +28,4 @@ pub use models::{Model, ModelKind};
 pub use optim::{Optimizer, OptimizerConfig};
 pub use sequential::Sequential;
 pub use spec::LayerSpec;
-pub use train::{Dataset, Progress, TrainConfig, Trainer};
+pub use train::{Evaluation, Progress, RunState, TrainConfig, Trainer};

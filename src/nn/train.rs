@@ -6,30 +6,17 @@ use super::layer::{ensure_len, Layer, Shape, Tensor};
 use super::models::{Model, ModelKind};
 use super::optim::{Optimizer, OptimizerConfig};
 use crate::backend::Backend;
+use crate::data::augment::Augment;
+use crate::data::{epoch_order, Dataset, View};
 use crate::rng::Rng;
 
-/// Images in [0, 1] (NCHW, one sample after another) with their labels.
-#[derive(Clone, Debug, Default)]
-pub struct Dataset {
-    pub images: Vec<f32>,
-    pub labels: Vec<u8>,
-    /// Per-sample (c, h, w).
-    pub dims: (usize, usize, usize),
-}
-
-impl Dataset {
-    pub fn sample_len(&self) -> usize {
-        self.dims.0 * self.dims.1 * self.dims.2
-    }
-    pub fn len(&self) -> usize {
-        self.labels.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
-    }
-    pub fn image(&self, i: usize) -> &[f32] {
-        let d = self.sample_len();
-        &self.images[i * d..(i + 1) * d]
+/// An owned copy of a view (the trainer keeps its data for the whole run).
+pub fn owned(view: View<'_>) -> Dataset {
+    Dataset {
+        images: view.images.to_vec(),
+        labels: view.labels.to_vec(),
+        rows: view.rows,
+        cols: view.cols,
     }
 }
 
@@ -93,10 +80,6 @@ pub struct Activation {
     pub values: Vec<f32>,
 }
 
-/// Transforms a batch of input images in place (augmentation, or the noise of a denoising
-/// autoencoder): `(images, per-sample dims, rng)`.
-pub type InputTransform = Box<dyn FnMut(&mut [f32], (usize, usize, usize), &mut Rng)>;
-
 pub struct Trainer<B: Backend> {
     pub be: B,
     pub model: Model<B>,
@@ -104,18 +87,22 @@ pub struct Trainer<B: Backend> {
     pub cfg: TrainConfig,
     pub train: Dataset,
     pub test: Dataset,
-    transform: Option<InputTransform>,
+    augment: Option<Augment>,
     clock: Option<Box<dyn Fn() -> f64>>,
     state: RunState,
     step: u64,
     epoch: usize,
+    /// This epoch's sample order (`data::epoch_order`) and the position of the next batch in it.
     order: Vec<usize>,
     cursor: usize,
-    data_rng: Rng,
-    noise_rng: Rng,
+    order_seed: u64,
+    aug_rng: Rng,
     eps_rng: Rng,
     host_x: Vec<f32>,
-    host_target: Vec<f32>,
+    host_labels: Vec<f32>,
+    /// Clean images when the inputs of an autoencoder were augmented.
+    host_clean: Vec<f32>,
+    augmented: bool,
     host_eps: Vec<f32>,
     x: Tensor<B>,
     target: B::Buf,
@@ -123,37 +110,49 @@ pub struct Trainer<B: Backend> {
 }
 
 impl<B: Backend + 'static> Trainer<B> {
-    /// Builds the model from `kind` with weights drawn from `cfg.seed`.
+    /// Builds the model from `kind` with weights drawn from `cfg.seed`. The images of `train` and
+    /// `test` must have the model's input size (one channel).
     pub fn new(be: B, kind: &ModelKind, cfg: TrainConfig, train: Dataset, test: Dataset) -> Self {
-        assert_eq!(kind.input(), train.dims, "model input and data dims differ");
+        assert_eq!(
+            kind.input(),
+            (1, train.rows, train.cols),
+            "model input and data differ"
+        );
+        assert_eq!(
+            (test.rows, test.cols),
+            (train.rows, train.cols),
+            "train and test differ"
+        );
         assert!(cfg.batch > 0 && cfg.batch <= train.len(), "batch size");
         let mut seeds = Rng::new(cfg.seed);
         let mut init_rng = Rng::new(seeds.next_u32() as u64);
         let model = Model::new(&be, &mut init_rng, kind);
-        let mut data_rng = Rng::new(seeds.next_u32() as u64);
-        let mut order: Vec<usize> = (0..train.len()).collect();
-        data_rng.shuffle(&mut order);
+        let order_seed = seeds.next_u32() as u64;
+        let mut order = Vec::new();
+        epoch_order(&mut order, train.len(), order_seed, 0);
         Trainer {
             x: Tensor::empty(&be),
             target: be.zeros(0),
             opt: Optimizer::new(cfg.optimizer),
-            noise_rng: Rng::new(seeds.next_u32() as u64),
+            aug_rng: Rng::new(seeds.next_u32() as u64),
             eps_rng: Rng::new(seeds.next_u32() as u64),
             be,
             model,
             cfg,
             train,
             test,
-            transform: None,
+            augment: None,
             clock: None,
             state: RunState::Running,
             step: 0,
             epoch: 0,
             order,
             cursor: 0,
-            data_rng,
+            order_seed,
             host_x: Vec::new(),
-            host_target: Vec::new(),
+            host_labels: Vec::new(),
+            host_clean: Vec::new(),
+            augmented: false,
             host_eps: Vec::new(),
             since: None,
         }
@@ -166,9 +165,10 @@ impl<B: Backend + 'static> Trainer<B> {
         self.clock = Some(Box::new(clock));
     }
 
-    /// Applied to each training batch's inputs; autoencoders keep the untouched images as targets.
-    pub fn set_input_transform(&mut self, t: InputTransform) {
-        self.transform = Some(t);
+    /// Augments each training batch's inputs. An autoencoder keeps the untouched images as its
+    /// targets: with noise or masking only, this is the denoising autoencoder.
+    pub fn set_augment(&mut self, augment: Option<Augment>) {
+        self.augment = augment;
     }
 
     pub fn state(&self) -> RunState {
@@ -198,38 +198,51 @@ impl<B: Backend + 'static> Trainer<B> {
         self.state = RunState::Stopped;
     }
 
-    /// Copies samples `idx` of `data` into the host buffers: inputs into `host_x`, targets
-    /// (labels as f32 for a classifier, the images otherwise) into `host_target`.
-    fn gather(&mut self, from_test: bool, idx: &[usize]) {
-        let data = if from_test { &self.test } else { &self.train };
-        let d = data.sample_len();
-        self.host_x.clear();
-        for &i in idx {
-            self.host_x.extend_from_slice(data.image(i));
+    /// Copies samples `idx` of a split into the host buffers (augmented when `augment` and an
+    /// augmentation is set).
+    fn gather(&mut self, from_test: bool, idx: &[usize], augment: bool) {
+        let data = if from_test {
+            self.test.all()
+        } else {
+            self.train.all()
+        };
+        let (n, px) = (idx.len(), data.pixels());
+        self.host_x.resize(n * px, 0.0);
+        self.host_labels.resize(n, 0.0);
+        self.augmented = false;
+        match (&self.augment, augment) {
+            (Some(a), true) => {
+                let rng = &mut self.aug_rng;
+                data.fill_batch_augmented(idx, a, rng, &mut self.host_x, &mut self.host_labels);
+                if !matches!(self.model, Model::Classifier(_)) {
+                    self.host_clean.resize(n * px, 0.0);
+                    data.fill_batch(idx, &mut self.host_clean, &mut self.host_labels);
+                    self.augmented = true;
+                }
+            }
+            _ => data.fill_batch(idx, &mut self.host_x, &mut self.host_labels),
         }
-        self.host_target.clear();
-        match self.model {
-            Model::Classifier(_) => self
-                .host_target
-                .extend(idx.iter().map(|&i| data.labels[i] as f32)),
-            _ => self.host_target.extend_from_slice(&self.host_x),
-        }
-        debug_assert_eq!(self.host_x.len(), idx.len() * d);
     }
 
     /// Uploads the gathered batch (and, for a VAE, fresh eps from `rng`, or zeros without one).
-    fn upload(&mut self, n: usize, eps_from: Option<&mut Rng>) {
-        let (c, h, w) = self.train.dims;
-        self.x.ensure(&self.be, Shape::new(n, c, h, w));
+    fn upload(&mut self, eps_from: Option<&mut Rng>) {
+        let n = self.host_labels.len();
+        self.x
+            .ensure(&self.be, Shape::new(n, 1, self.train.rows, self.train.cols));
         self.be.write(&mut self.x.buf, &self.host_x);
-        ensure_len(&self.be, &mut self.target, self.host_target.len());
-        self.be.write(&mut self.target, &self.host_target);
+        let target: &[f32] = match (&self.model, self.augmented) {
+            (Model::Classifier(_), _) => &self.host_labels,
+            (_, true) => &self.host_clean,
+            (_, false) => &self.host_x,
+        };
+        ensure_len(&self.be, &mut self.target, target.len());
+        self.be.write(&mut self.target, target);
         if let Model::Vae(vae) = &mut self.model {
-            self.host_eps.clear();
             let len = n * vae.latent;
+            self.host_eps.resize(len, 0.0);
             match eps_from {
-                Some(rng) => self.host_eps.extend((0..len).map(|_| rng.normal())),
-                None => self.host_eps.resize(len, 0.0),
+                Some(rng) => self.host_eps.iter_mut().for_each(|e| *e = rng.normal()),
+                None => self.host_eps.fill(0.0),
             }
             vae.set_eps(&self.be, &self.host_eps);
         }
@@ -250,7 +263,7 @@ impl<B: Backend + 'static> Trainer<B> {
             return None;
         };
         let probs = self.be.read(&m.probs).await;
-        let hits = probs.chunks(m.classes).zip(&self.host_target[..n]);
+        let hits = probs.chunks(m.classes).zip(&self.host_labels[..n]);
         Some(hits.filter(|(p, &l)| argmax(p) == l as usize).count())
     }
 
@@ -269,14 +282,11 @@ impl<B: Backend + 'static> Trainer<B> {
             self.since = Some((t, 0));
         }
         let n = self.cfg.batch;
-        let idx = std::mem::take(&mut self.order);
-        self.gather(false, &idx[self.cursor..self.cursor + n]);
-        self.order = idx;
-        if let Some(t) = &mut self.transform {
-            t(&mut self.host_x, self.train.dims, &mut self.noise_rng);
-        }
+        let order = std::mem::take(&mut self.order);
+        self.gather(false, &order[self.cursor..self.cursor + n], true);
+        self.order = order;
         let mut eps_rng = self.eps_rng.clone();
-        self.upload(n, Some(&mut eps_rng));
+        self.upload(Some(&mut eps_rng));
         self.eps_rng = eps_rng;
 
         self.model.forward(&self.be, &self.x, &self.target, true);
@@ -293,7 +303,8 @@ impl<B: Backend + 'static> Trainer<B> {
         if self.cursor + n > self.train.len() {
             self.cursor = 0;
             self.epoch += 1;
-            self.data_rng.shuffle(&mut self.order);
+            let (len, seed) = (self.train.len(), self.order_seed);
+            epoch_order(&mut self.order, len, seed, self.epoch as u64);
         }
         let mut images_per_s = 0.0;
         if let (Some((t0, imgs)), Some(_)) = (&mut self.since, now) {
@@ -328,8 +339,8 @@ impl<B: Backend + 'static> Trainer<B> {
         while start < total {
             let n = self.cfg.batch.min(total - start);
             let idx: Vec<usize> = (start..start + n).collect();
-            self.gather(true, &idx);
-            self.upload(n, Some(&mut eps_rng));
+            self.gather(true, &idx, false);
+            self.upload(Some(&mut eps_rng));
             self.model.forward(&self.be, &self.x, &self.target, false);
             for (s, (_, v)) in sums.iter_mut().zip(self.read_losses().await) {
                 *s += v as f64 * n as f64;
@@ -354,20 +365,16 @@ impl<B: Backend + 'static> Trainer<B> {
 
     /// Runs the model in evaluation mode on `images` (one sample after another); a VAE uses z = mu.
     fn infer(&mut self, images: &[f32]) -> usize {
-        let d = self.train.sample_len();
-        assert!(
-            !images.is_empty() && images.len().is_multiple_of(d),
-            "whole images expected"
-        );
+        let d = self.train.rows * self.train.cols;
+        let whole = !images.is_empty() && images.len().is_multiple_of(d);
+        assert!(whole, "whole images expected");
         let n = images.len() / d;
         self.host_x.clear();
         self.host_x.extend_from_slice(images);
-        self.host_target.clear();
-        match self.model {
-            Model::Classifier(_) => self.host_target.resize(n, 0.0),
-            _ => self.host_target.extend_from_slice(images),
-        }
-        self.upload(n, None);
+        self.host_labels.clear();
+        self.host_labels.resize(n, 0.0);
+        self.augmented = false;
+        self.upload(None);
         self.model.forward(&self.be, &self.x, &self.target, false);
         n
     }
@@ -416,8 +423,8 @@ impl<B: Backend + 'static> Trainer<B> {
     pub fn latent_len(&self) -> Option<usize> {
         match &self.model {
             Model::Autoencoder(m) => {
-                let (c, h, w) = self.train.dims;
-                Some(m.encoder.out_shape(Shape::new(1, c, h, w)).sample_len())
+                let input = Shape::new(1, 1, self.train.rows, self.train.cols);
+                Some(m.encoder.out_shape(input).sample_len())
             }
             Model::Vae(m) => Some(m.latent),
             Model::Classifier(_) => None,
@@ -432,8 +439,7 @@ impl<B: Backend + 'static> Trainer<B> {
             "whole codes expected"
         );
         let n = codes.len() / len;
-        let (c, h, w) = self.train.dims;
-        let code_shape = Shape::new(1, c, h, w);
+        let code_shape = Shape::new(1, 1, self.train.rows, self.train.cols);
         let be = &self.be;
         let out = match &mut self.model {
             Model::Autoencoder(m) => {
@@ -456,7 +462,11 @@ impl<B: Backend + 'static> Trainer<B> {
 
     /// Every top-level layer's output for one image.
     pub async fn activations(&mut self, image: &[f32]) -> Vec<Activation> {
-        assert_eq!(image.len(), self.train.sample_len(), "one image expected");
+        assert_eq!(
+            image.len(),
+            self.train.rows * self.train.cols,
+            "one image expected"
+        );
         self.infer(image);
         let mut outs: Vec<(String, Shape, B::Buf)> = Vec::new();
         let be = &self.be;
