@@ -3,11 +3,12 @@
 //! these tests are reported as ignored). Each prints the numbers it reached.
 
 use cnn_lab::backend::cpu::Cpu;
-use cnn_lab::data::augment::Augment;
+use cnn_lab::data::augment::{gaussian_noise, Augment};
 use cnn_lab::data::mnist::Mnist;
 use cnn_lab::nn::models::{AutoencoderConfig, ClassifierConfig, VaeConfig};
 use cnn_lab::nn::train::owned;
 use cnn_lab::nn::{LayerSpec, ModelKind, OptimizerConfig, Progress, TrainConfig, Trainer};
+use cnn_lab::rng::Rng;
 use pollster::block_on;
 use std::time::Instant;
 
@@ -256,4 +257,42 @@ fn same_seed_gives_bit_identical_runs_and_pausing_changes_nothing() {
         assert_eq!(a, run(kind, None), "same seed, different losses");
         assert_eq!(a, run(kind, Some(3)), "pausing changed the run");
     }
+}
+
+#[test]
+#[cfg_attr(debug_assertions, ignore = "trains for real: run with --release")]
+fn denoising_conv_autoencoder_removes_noise() {
+    let sigma = 0.3;
+    let kind = ModelKind::Autoencoder(AutoencoderConfig::conv((1, 28, 28), 16, 32, 32));
+    let mut t = trainer(kind, 64, 3, OptimizerConfig::adam(1e-3));
+    t.set_augment(Some(Augment {
+        noise_sigma: sigma,
+        ..Augment::default()
+    }));
+    for e in 1..=3 {
+        let p = epoch(&mut t);
+        println!(
+            "denoising conv AE epoch {e}: train MSE {:.5} ({:.0} images/s)",
+            p.loss, p.images_per_s
+        );
+    }
+    let clean_mse = block_on(t.evaluate()).loss;
+    let test = t.test.clone();
+    let clean = &test.images[..200 * 784];
+    let mut noisy = vec![0.0; clean.len()];
+    let mut rng = Rng::new(9);
+    for (src, dst) in clean.chunks(784).zip(noisy.chunks_mut(784)) {
+        gaussian_noise(src, dst, sigma, &mut rng);
+    }
+    let mse = |a: &[f32], b: &[f32]| {
+        a.iter().zip(b).map(|(a, b)| (a - b) * (a - b)).sum::<f32>() / a.len() as f32
+    };
+    let denoised = block_on(t.reconstruct(&noisy)).unwrap();
+    let (before, after) = (mse(&noisy, clean), mse(&denoised, clean));
+    println!(
+        "denoising conv AE: test MSE {clean_mse:.5} on clean inputs; noisy inputs {before:.5} from \
+         the clean digits, their reconstructions {after:.5}"
+    );
+    assert!(after < 0.6 * before, "denoising: {before} -> {after}");
+    assert!(clean_mse <= 0.03, "clean test MSE {clean_mse}");
 }

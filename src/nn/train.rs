@@ -540,3 +540,123 @@ fn argmax(xs: &[f32]) -> usize {
     }
     best
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::cpu::Cpu;
+    use crate::nn::models::ClassifierConfig;
+    use crate::nn::LayerSpec;
+    use crate::ops::Act;
+    use pollster::block_on;
+
+    /// 4x4 images: class 0 lights the top half, class 1 the bottom half, plus noise.
+    fn halves(n: usize, seed: u64) -> Dataset {
+        let mut rng = Rng::new(seed);
+        let mut images = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..n {
+            let label = (i % 2) as u8;
+            for r in 0..4 {
+                for _ in 0..4 {
+                    let lit = (r < 2) == (label == 0);
+                    images.push(if lit { 0.8 } else { 0.1 } + 0.2 * rng.uniform());
+                }
+            }
+            labels.push(label);
+        }
+        Dataset {
+            images,
+            labels,
+            rows: 4,
+            cols: 4,
+        }
+    }
+
+    fn small(epochs: usize) -> Trainer<Cpu> {
+        let kind = ModelKind::Classifier(ClassifierConfig {
+            input: (1, 4, 4),
+            layers: vec![
+                LayerSpec::conv_same(3, 3),
+                LayerSpec::BatchNorm,
+                LayerSpec::Activation(Act::Relu),
+                LayerSpec::MaxPool { k: 2, stride: 2 },
+                LayerSpec::Flatten,
+                LayerSpec::Dense { units: 2 },
+            ],
+            classes: 2,
+        });
+        let cfg = TrainConfig {
+            batch: 8,
+            epochs,
+            seed: 3,
+            optimizer: OptimizerConfig::adam(0.01),
+        };
+        Trainer::new(Cpu::new(), &kind, cfg, halves(36, 1), halves(20, 2))
+    }
+
+    #[test]
+    fn pause_resume_stop_and_finish() {
+        let mut t = small(2);
+        assert_eq!(t.steps_per_epoch(), 4, "the partial last batch is dropped");
+        let p = block_on(t.step()).unwrap();
+        assert_eq!((p.step, p.epoch, p.epoch_progress), (1, 0, 0.25));
+        t.pause();
+        assert_eq!(t.state(), RunState::Paused);
+        assert!(block_on(t.step()).is_none());
+        t.resume();
+        for _ in 0..3 {
+            block_on(t.step()).unwrap();
+        }
+        assert_eq!(t.epochs_done(), 1);
+        for _ in 0..4 {
+            block_on(t.step()).unwrap();
+        }
+        assert!(block_on(t.step()).is_none());
+        assert_eq!((t.state(), t.steps_done()), (RunState::Finished, 8));
+
+        let mut t = small(2);
+        t.stop();
+        assert!(block_on(t.step()).is_none());
+        t.resume();
+        assert_eq!(t.state(), RunState::Stopped, "resume does not undo stop");
+    }
+
+    #[test]
+    fn learns_an_easy_task_and_reports_it() {
+        let mut t = small(6);
+        while block_on(t.step()).is_some() {}
+        let ev = block_on(t.evaluate());
+        assert_eq!(ev.samples, 20);
+        assert_eq!(ev.accuracy, Some(1.0), "{ev:?}");
+        let norms = block_on(t.grad_norms());
+        let names: Vec<&str> = norms.iter().map(|n| n.0.as_str()).collect();
+        assert_eq!(names, ["0:conv3x3x3", "1:batchnorm", "5:dense2"]);
+        assert!(norms.iter().all(|n| n.1.is_finite() && n.1 > 0.0));
+        let (shape, w) = block_on(t.first_filters()).unwrap();
+        assert_eq!((shape, w.len()), (vec![3, 1, 3, 3], 27));
+        assert!(block_on(t.reconstruct(t.test.clone().all().image(0))).is_none());
+    }
+
+    #[test]
+    fn a_warm_step_reuses_every_buffer() {
+        let mut t = small(3);
+        block_on(t.step());
+        let ptrs = |t: &mut Trainer<Cpu>| {
+            let mut v = Vec::new();
+            t.model.visit_layers(&mut |l| {
+                v.push(l.output().buf.as_ptr());
+                v.push(l.input_grad().as_ptr());
+            });
+            t.model.visit_params(&mut |p| {
+                v.push(p.grad.as_ptr());
+                v.extend(p.state.iter().map(|s| s.as_ptr()));
+            });
+            v
+        };
+        let before = ptrs(&mut t);
+        block_on(t.step());
+        block_on(t.step());
+        assert_eq!(before, ptrs(&mut t));
+    }
+}
