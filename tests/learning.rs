@@ -18,11 +18,21 @@ fn mnist() -> Mnist {
 }
 
 fn trainer(kind: ModelKind, batch: usize, epochs: usize, opt: OptimizerConfig) -> Trainer<Cpu> {
+    seeded(kind, batch, epochs, opt, 1)
+}
+
+fn seeded(
+    kind: ModelKind,
+    batch: usize,
+    epochs: usize,
+    opt: OptimizerConfig,
+    seed: u64,
+) -> Trainer<Cpu> {
     let data = mnist();
     let cfg = TrainConfig {
         batch,
         epochs,
-        seed: 1,
+        seed,
         optimizer: opt,
     };
     let mut t = Trainer::new(
@@ -227,8 +237,8 @@ fn residual_net_trains_faster_than_the_plain_net_of_the_same_depth() {
 
 #[test]
 fn same_seed_gives_bit_identical_runs_and_pausing_changes_nothing() {
-    let run = |kind: &ModelKind, pause_at: Option<usize>| -> Vec<u32> {
-        let mut t = trainer(kind.clone(), 16, 1, OptimizerConfig::adam(1e-3));
+    let run = |kind: &ModelKind, seed: u64, pause_at: Option<usize>| -> Vec<u32> {
+        let mut t = seeded(kind.clone(), 16, 1, OptimizerConfig::adam(1e-3), seed);
         t.set_augment(Some(Augment {
             noise_sigma: 0.1,
             ..Augment::default()
@@ -253,9 +263,10 @@ fn same_seed_gives_bit_identical_runs_and_pausing_changes_nothing() {
         ModelKind::Vae(VaeConfig::dense((1, 28, 28), 32, 4)),
     ];
     for kind in &kinds {
-        let a = run(kind, None);
-        assert_eq!(a, run(kind, None), "same seed, different losses");
-        assert_eq!(a, run(kind, Some(3)), "pausing changed the run");
+        let a = run(kind, 1, None);
+        assert_eq!(a, run(kind, 1, None), "same seed, different losses");
+        assert_eq!(a, run(kind, 1, Some(3)), "pausing changed the run");
+        assert_ne!(a, run(kind, 2, None), "the seed changes nothing");
     }
 }
 
