@@ -142,7 +142,12 @@ fn pack_b(b: View, pc: usize, kc: usize, jc: usize, nc: usize, out: &mut [f32]) 
         let strip = &mut out[jr * kc..(jr + NR) * kc];
         for (p, row) in strip.chunks_exact_mut(NR).enumerate() {
             let base = (pc + p) * b.rs + (jc + jr) * b.cs;
-            if b.cs == 1 {
+            if b.cs == 1 && w == NR {
+                // A fixed-length copy: inlined moves instead of a memcpy call per row.
+                let src: &[f32; NR] = b.data[base..base + NR].try_into().unwrap();
+                row.copy_from_slice(src);
+                continue;
+            } else if b.cs == 1 {
                 row[..w].copy_from_slice(&b.data[base..base + w]);
             } else {
                 for (j, v) in row[..w].iter_mut().enumerate() {
@@ -195,6 +200,13 @@ fn store(
     accumulate: bool,
 ) {
     for (r, row) in tile.iter().enumerate().take(h) {
+        if w == NR {
+            let dst: &mut [f32; NR] = (&mut c[(r0 + r) * ldc + c0..][..NR]).try_into().unwrap();
+            for (d, &v) in dst.iter_mut().zip(row) {
+                *d = if accumulate { *d + v } else { v };
+            }
+            continue;
+        }
         let dst = &mut c[(r0 + r) * ldc + c0..][..w];
         if accumulate {
             for (d, &v) in dst.iter_mut().zip(row) {
@@ -211,7 +223,10 @@ fn store(
 #[inline(always)]
 fn micro_kernel(kc: usize, a: &[f32], b: &[f32]) -> [[f32; NR]; MR] {
     let mut acc = [[0.0f32; NR]; MR];
-    for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)).take(kc) {
+    let (a, b) = (&a[..kc * MR], &b[..kc * NR]);
+    for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
+        let ap: &[f32; MR] = ap.try_into().unwrap();
+        let bp: &[f32; NR] = bp.try_into().unwrap();
         for r in 0..MR {
             for j in 0..NR {
                 acc[r][j] += ap[r] * bp[j];
