@@ -8,7 +8,7 @@ use crate::backend::Backend;
 
 /// One layer's output for one image.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Activation {
+pub struct LayerOutput {
     pub layer: String,
     /// (c, h, w).
     pub dims: (usize, usize, usize),
@@ -98,7 +98,7 @@ impl<B: Backend + 'static> Trainer<B> {
     }
 
     /// Every top-level layer's output for one image.
-    pub async fn activations(&mut self, image: &[f32]) -> Vec<Activation> {
+    pub async fn activations(&mut self, image: &[f32]) -> Vec<LayerOutput> {
         assert_eq!(
             image.len(),
             self.train.rows * self.train.cols,
@@ -116,7 +116,7 @@ impl<B: Backend + 'static> Trainer<B> {
         let mut res = Vec::with_capacity(outs.len());
         for (layer, s, buf) in outs {
             let values = self.be.read(&buf).await;
-            res.push(Activation {
+            res.push(LayerOutput {
                 layer,
                 dims: (s.c, s.h, s.w),
                 values,

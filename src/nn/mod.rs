@@ -29,5 +29,5 @@ pub use models::{Model, ModelKind};
 pub use optim::{Optimizer, OptimizerConfig};
 pub use sequential::Sequential;
 pub use spec::LayerSpec;
-pub use inference::Activation;
+pub use inference::LayerOutput;
 pub use train::{Evaluation, Progress, RunState, TrainConfig, Trainer};
