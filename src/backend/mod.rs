@@ -10,7 +10,8 @@
 use crate::ops::{Act, Conv2dGeom, Pool2dGeom};
 use core::future::Future;
 
-// (the CPU implementation lands in cpu.rs)
+pub mod cpu;
+pub use cpu::Cpu;
 
 /// Hyper-parameters of one Adam step (`t` counts from 1, for bias correction).
 #[derive(Clone, Copy, Debug)]
@@ -63,6 +64,7 @@ pub trait Backend {
     );
 
     // ---- dense: y[n, o] = x[n, i] . w[o, i]^T + b[o] -------------------------------------------
+    #[allow(clippy::too_many_arguments)]
     fn dense_forward(
         &self,
         x: &Self::Buf,

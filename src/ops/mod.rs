@@ -62,3 +62,30 @@ pub enum Act {
     Sigmoid,
     Tanh,
 }
+
+pub mod act;
+pub mod batchnorm;
+pub mod conv2d;
+pub mod conv_transpose2d;
+pub mod dense;
+pub mod elementwise;
+pub mod gemm;
+pub mod loss;
+pub mod optim;
+pub mod pool;
+
+/// Buffers the fast paths reuse from call to call (GEMM packing, im2col columns), so a training step
+/// allocates nothing once the first step has sized them.
+#[derive(Default)]
+pub struct Scratch {
+    pub gemm: gemm::GemmScratch,
+    pub cols: Vec<f32>,
+}
+
+/// `v[..len]`, growing `v` first if it is shorter (contents unspecified).
+pub(crate) fn grown(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
+    if v.len() < len {
+        v.resize(len, 0.0);
+    }
+    &mut v[..len]
+}

@@ -1,0 +1,178 @@
+//! Max and average pooling over `k x k` windows with a stride, no padding, NCHW.
+//!
+//! x `[n, c, in_h, in_w]`, y `[n, c, out_h, out_w]`; window `(oy, ox)` covers rows
+//! `oy * stride .. oy * stride + k` and the same for columns. Windows may overlap (stride < k): the
+//! backward passes then add up in dx. Max pooling routes the gradient to the *first* maximum of each
+//! window in row-major order.
+
+use super::Pool2dGeom;
+
+pub mod reference {
+    use crate::ops::Pool2dGeom;
+
+    /// Index into x of the first maximum of window `(plane, oy, ox)`.
+    fn argmax(g: &Pool2dGeom, x: &[f32], plane: usize, oy: usize, ox: usize) -> usize {
+        let mut best = plane * g.in_h * g.in_w + oy * g.stride * g.in_w + ox * g.stride;
+        for ky in 0..g.k {
+            for kx in 0..g.k {
+                let i =
+                    plane * g.in_h * g.in_w + (oy * g.stride + ky) * g.in_w + ox * g.stride + kx;
+                if x[i] > x[best] {
+                    best = i;
+                }
+            }
+        }
+        best
+    }
+
+    pub fn max_forward(g: &Pool2dGeom, x: &[f32], y: &mut [f32]) {
+        let (oh, ow) = (g.out_h(), g.out_w());
+        for plane in 0..g.n * g.c {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    y[(plane * oh + oy) * ow + ox] = x[argmax(g, x, plane, oy, ox)];
+                }
+            }
+        }
+    }
+
+    pub fn max_backward(g: &Pool2dGeom, x: &[f32], dy: &[f32], dx: &mut [f32]) {
+        let (oh, ow) = (g.out_h(), g.out_w());
+        dx.fill(0.0);
+        for plane in 0..g.n * g.c {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    dx[argmax(g, x, plane, oy, ox)] += dy[(plane * oh + oy) * ow + ox];
+                }
+            }
+        }
+    }
+
+    pub fn avg_forward(g: &Pool2dGeom, x: &[f32], y: &mut [f32]) {
+        let (oh, ow) = (g.out_h(), g.out_w());
+        for plane in 0..g.n * g.c {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let mut s = 0.0;
+                    for ky in 0..g.k {
+                        for kx in 0..g.k {
+                            s += x[(plane * g.in_h + oy * g.stride + ky) * g.in_w
+                                + ox * g.stride
+                                + kx];
+                        }
+                    }
+                    y[(plane * oh + oy) * ow + ox] = s / (g.k * g.k) as f32;
+                }
+            }
+        }
+    }
+
+    pub fn avg_backward(g: &Pool2dGeom, dy: &[f32], dx: &mut [f32]) {
+        let (oh, ow) = (g.out_h(), g.out_w());
+        dx.fill(0.0);
+        for plane in 0..g.n * g.c {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let d = dy[(plane * oh + oy) * ow + ox] / (g.k * g.k) as f32;
+                    for ky in 0..g.k {
+                        for kx in 0..g.k {
+                            dx[(plane * g.in_h + oy * g.stride + ky) * g.in_w
+                                + ox * g.stride
+                                + kx] += d;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// Fast paths: one plane and one output row at a time, on row slices (no per-element index
+// arithmetic, no bounds checks in the window loops).
+
+/// Calls `f(plane, offset of the window's first input row, output row)` for every output row of every plane.
+fn rows(g: &Pool2dGeom, x: &[f32], y: &mut [f32], mut f: impl FnMut(&[f32], usize, &mut [f32])) {
+    let (oh, ow, plane) = (g.out_h(), g.out_w(), g.in_h * g.in_w);
+    for (xp, yp) in x.chunks_exact(plane).zip(y.chunks_exact_mut(oh * ow)) {
+        for (oy, yrow) in yp.chunks_exact_mut(ow).enumerate() {
+            f(xp, oy * g.stride * g.in_w, yrow);
+        }
+    }
+}
+
+pub fn max_forward(g: &Pool2dGeom, x: &[f32], y: &mut [f32]) {
+    let (k, s) = (g.k, g.stride);
+    rows(g, x, y, |xp, r0, yrow| {
+        for (ox, out) in yrow.iter_mut().enumerate() {
+            let mut m = xp[r0 + ox * s];
+            for ky in 0..k {
+                let r = r0 + ky * g.in_w + ox * s;
+                for &v in &xp[r..r + k] {
+                    m = if v > m { v } else { m };
+                }
+            }
+            *out = m;
+        }
+    });
+}
+
+pub fn max_backward(g: &Pool2dGeom, x: &[f32], dy: &[f32], dx: &mut [f32]) {
+    let (oh, ow, plane) = (g.out_h(), g.out_w(), g.in_h * g.in_w);
+    dx.fill(0.0);
+    for ((xp, dyp), dxp) in x
+        .chunks_exact(plane)
+        .zip(dy.chunks_exact(oh * ow))
+        .zip(dx.chunks_exact_mut(plane))
+    {
+        for (oy, dyrow) in dyp.chunks_exact(ow).enumerate() {
+            for (ox, &d) in dyrow.iter().enumerate() {
+                let base = oy * g.stride * g.in_w + ox * g.stride;
+                let mut best = base;
+                for ky in 0..g.k {
+                    let r = base + ky * g.in_w;
+                    for (i, &v) in xp[r..r + g.k].iter().enumerate() {
+                        if v > xp[best] {
+                            best = r + i;
+                        }
+                    }
+                }
+                dxp[best] += d;
+            }
+        }
+    }
+}
+
+pub fn avg_forward(g: &Pool2dGeom, x: &[f32], y: &mut [f32]) {
+    let (k, s) = (g.k, g.stride);
+    let inv = 1.0 / (k * k) as f32;
+    rows(g, x, y, |xp, r0, yrow| {
+        for (ox, out) in yrow.iter_mut().enumerate() {
+            let mut acc = 0.0;
+            for ky in 0..k {
+                let r = r0 + ky * g.in_w + ox * s;
+                for &v in &xp[r..r + k] {
+                    acc += v;
+                }
+            }
+            *out = acc * inv;
+        }
+    });
+}
+
+pub fn avg_backward(g: &Pool2dGeom, dy: &[f32], dx: &mut [f32]) {
+    let (oh, ow, plane) = (g.out_h(), g.out_w(), g.in_h * g.in_w);
+    let inv = 1.0 / (g.k * g.k) as f32;
+    dx.fill(0.0);
+    for (dyp, dxp) in dy.chunks_exact(oh * ow).zip(dx.chunks_exact_mut(plane)) {
+        for (oy, dyrow) in dyp.chunks_exact(ow).enumerate() {
+            for ky in 0..g.k {
+                let dxrow = &mut dxp[(oy * g.stride + ky) * g.in_w..][..g.in_w];
+                for (ox, &d) in dyrow.iter().enumerate() {
+                    for v in &mut dxrow[ox * g.stride..ox * g.stride + g.k] {
+                        *v += d * inv;
+                    }
+                }
+            }
+        }
+    }
+}
