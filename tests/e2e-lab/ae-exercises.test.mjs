@@ -259,10 +259,14 @@ test('exercise 12 (anomaly): trains on one class, AUC / histogram / threshold / 
   await page.keyboard.press('Home'); // threshold 0: everything flagged
   assert.equal(await pr.getAttribute('data-recall'), '1.0000');
   assert.equal(await pr.getAttribute('data-precision'), '0.9000');
+  const trapNote = sec.locator('[data-passing]');
+  assert.equal(await trapNote.getAttribute('data-passing'), '0');
   await page.keyboard.press('End'); // the 99th percentile of all errors
   const hi = quantile(errors, 0.99);
   const top = atThreshold(errors, positive, hi);
   assert.equal(await pr.getAttribute('data-recall'), top.recall.toFixed(4));
+  const trapErrors = Array.from(errors).filter((_, i) => positive[i]).sort((a, b) => a - b).slice(0, 12);
+  assert.equal(await trapNote.getAttribute('data-passing'), String(trapErrors.filter((e) => e < hi).length));
   for (let i = 0; i < 150; i++) await page.keyboard.press('ArrowLeft');
   const t = (hi * 50) / 200;
   const mid = atThreshold(errors, positive, t);

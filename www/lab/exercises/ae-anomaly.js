@@ -78,6 +78,17 @@ export default {
       prLine.dataset.precision = Number.isFinite(m.precision) ? m.precision.toFixed(4) : '';
       prLine.dataset.recall = m.recall.toFixed(4);
       if (lastDrawn != null) showScore(lastDrawn);
+      showTrapNote();
+    }
+
+    function showTrapNote() {
+      if (!result?.trap) return;
+      const { trap, errors, inlier } = result;
+      const below = trap.filter((ix) => errors[ix] < thresholdValue()).length;
+      trapNote.textContent =
+        `The ${trap.length} digits of other classes with the lowest reconstruction error; at the current threshold ${below} of them pass as ${inlier}s. ` +
+        'A model that learned to draw simple strokes can draw other simple digits too: a low error does not prove a digit is normal.';
+      trapNote.dataset.passing = String(below);
     }
     thr.addEventListener('input', showThreshold);
 
@@ -146,10 +157,8 @@ export default {
           return out;
         };
         renderStacks(trapGrid, [pick(test.images), pick(rec)], trap.length, trap.map((ix) => `a ${test.labels[ix]}, MSE ${fmt(errors[ix], 4)}`));
-        const below = trap.filter((ix) => errors[ix] < thresholdValue()).length;
-        trapNote.textContent =
-          `The ${trap.length} digits of other classes with the lowest reconstruction error; ${below} of them are below the current threshold, so they pass as ${inlier}s. ` +
-          'A model that learned to draw simple strokes can draw other simple digits too: a low error does not prove a digit is normal.';
+        result.trap = trap;
+        showTrapNote();
         panel.say('Done. Move the threshold, or draw a digit.');
         if (!pad.isEmpty()) scoreDrawing(pad.image);
       } catch (e) {

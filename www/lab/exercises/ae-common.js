@@ -54,14 +54,21 @@ export async function testImages(engine, count, start = 0) {
   return engine.call('testImages', { start, count });
 }
 
-// Tiles k versions of each of n digits vertically: versions is [Float32Array(n*784), ...].
+// Tiles k versions of each of n digits vertically, with a one-pixel grey line between versions:
+// versions is [Float32Array(n*784), ...].
+const SEP = 0.35;
 export function stacks(versions, n) {
   const k = versions.length;
-  const out = new Float32Array(n * k * 784);
+  const hh = 28 * k + (k - 1);
+  const out = new Float32Array(n * hh * 28);
   for (let i = 0; i < n; i++) {
-    versions.forEach((v, j) => out.set(v.subarray(i * 784, (i + 1) * 784), (i * k + j) * 784));
+    versions.forEach((v, j) => {
+      const at = i * hh * 28 + j * 29 * 28;
+      out.set(v.subarray(i * 784, (i + 1) * 784), at);
+      if (j < k - 1) out.fill(SEP, at + 784, at + 812);
+    });
   }
-  return { data: out, shape: [n, 28 * k, 28] };
+  return { data: out, shape: [n, hh, 28] };
 }
 
 export function stackGrid(label, scale = 2) {

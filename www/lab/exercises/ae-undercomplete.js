@@ -130,7 +130,7 @@ export default {
             h('tr', { 'data-k': a }, h('th', { scope: 'row', text: String(a) }), h('td', { text: `${a} of 784` }), h('td', { text: fmt(ma) })),
             h('tr', { 'data-k': b }, h('th', { scope: 'row', text: String(b) }), h('td', { text: `${b} of 784` }), h('td', { text: fmt(mb) }))),
         );
-        renderStacks(cmpGrid, [test.images, ra, rb], SHOW_N, Array.from({ length: SHOW_N }, (_, i) => `${fmt(ea[i], 3)} / ${fmt(eb[i], 3)}`));
+        renderStacks(cmpGrid, [test.images, ra, rb], SHOW_N, Array.from({ length: SHOW_N }, (_, i) => `${fmt(ea[i])} / ${fmt(eb[i])}`));
         const [small, big] = a <= b ? [[a, ma], [b, mb]] : [[b, mb], [a, ma]];
         cmpVerdict.textContent =
           `k = ${small[0]}: error ${fmt(small[1])}; k = ${big[0]}: error ${fmt(big[1])}. ` +

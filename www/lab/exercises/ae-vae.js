@@ -110,7 +110,9 @@ export default {
     const betaIn = h('input', { type: 'number', min: 0, max: 10, step: 0.1, value: '1', inputmode: 'decimal' });
     const epochsIn = h('input', { type: 'number', min: 1, max: 50, value: '10', inputmode: 'numeric' });
     const trainBtn = h('button', { type: 'button', class: 'primary', text: 'Train VAE and vanilla AE' });
-    const panel = new TrainPanel(ctx.engine, { slots: [{ slot: VAE, name: 'VAE' }, { slot: AE, name: 'vanilla AE' }], title: 'VAE training', epochChart: false });
+    // two panels: the VAE's loss is in nats per image, the vanilla AE's an MSE per pixel
+    const panel = new TrainPanel(ctx.engine, { slots: [{ slot: VAE, name: 'VAE (recon + β·KL)' }], title: 'VAE training', epochChart: false });
+    const aePanel = new TrainPanel(ctx.engine, { slots: [{ slot: AE, name: 'vanilla AE (MSE)' }], title: 'Vanilla AE training', epochChart: false });
     const terms = new LiveChart({ title: 'VAE loss terms per step (nats per image)', xLabel: 'epoch', yLabel: 'nats', series: ['reconstruction', 'KL'] });
     const elbo = new LiveChart({ title: 'ELBO per step (higher is better)', xLabel: 'epoch', yLabel: 'nats', series: ['ELBO'] });
     const termsNote = h('p', { class: 'ae-metric', role: 'status', 'aria-live': 'polite' });
@@ -121,6 +123,7 @@ export default {
     const manifold = new ImageGrid({ label: `Decoded manifold: a ${GRID}×${GRID} grid of z over [−2, 2]²`, scale: 1 });
     manifold.el.classList.add('manifold');
     const manifoldNote = h('p', { class: 'note' });
+    const samplesInfo = h('p', { class: 'note', role: 'status', 'aria-live': 'polite' });
 
     const padA = new DrawCanvas({ label: 'Drawing pad A: the first digit of the interpolation' });
     const padB = new DrawCanvas({ label: 'Drawing pad B: the second digit of the interpolation' });
@@ -136,12 +139,13 @@ export default {
       const engine = ctx.engine();
       const r = await engine.call('sample', { slot: VAE, count: SAMPLES, seed: sampleSeed });
       const m = mosaic(r.images, SAMPLES, 28, 28, 8);
-      samplesVae.render(m.data, [m.h, m.w], { captions: [`VAE, prior samples (seed ${sampleSeed})`] });
+      samplesVae.render(m.data, [m.h, m.w]);
+      samplesInfo.textContent = `Seed ${sampleSeed}: left, ${SAMPLES} codes z ~ N(0, I) decoded by the VAE; right, ${SAMPLES} codes from N(0, I) (drawn here in the page) decoded by the vanilla AE.`;
       const rand = rng(sampleSeed);
       const z = Float32Array.from({ length: SAMPLES * trained.latent }, () => gaussian(rand));
       const a = await engine.call('decode', { slot: AE, z });
       const ma = mosaic(a.images, SAMPLES, 28, 28, 8);
-      samplesAe.render(ma.data, [ma.h, ma.w], { captions: ['vanilla AE decoder, z ~ N(0, I)'] });
+      samplesAe.render(ma.data, [ma.h, ma.w]);
       sampleSeed += 1;
     }
     sampleBtn.addEventListener('click', () => showSamples().catch((e) => panel.say(`Error: ${e.message}`, true)));
@@ -154,8 +158,8 @@ export default {
       }
       const r = await ctx.engine().call('decode', { slot: VAE, z: latentGrid(GRID, 2) });
       const m = mosaic(r.images, GRID * GRID, 28, 28, GRID);
-      manifold.render(m.data, [m.h, m.w], { captions: ['z₁ from −2 (left) to 2 (right), z₂ from 2 (top) to −2 (bottom)'] });
-      manifoldNote.textContent = 'Each tile is the decoder\'s digit for one grid point of z. Moving through the latent space morphs one digit into the next: the space is continuous.';
+      manifold.render(m.data, [m.h, m.w]);
+      manifoldNote.textContent = 'z₁ runs from −2 (left) to 2 (right), z₂ from 2 (top) to −2 (bottom). Each tile is the decoder\'s digit for one grid point of z. Moving through the latent space morphs one digit into the next: the space is continuous.';
     }
 
     async function codes(slot, images) {
@@ -194,6 +198,7 @@ export default {
       interpBtn.disabled = true;
       trained = null;
       panel.reset();
+      aePanel.reset();
       terms.reset();
       elbo.reset();
       termsNote.textContent = '';
@@ -220,7 +225,7 @@ export default {
         ]);
         panel.say(`Training the VAE (β = ${beta}) and the vanilla AE with a ${latent}-number code…`);
         const epochs = intOf(epochsIn, 10);
-        await panel.train([{ slot: VAE, train: { ...TRAIN, epochs } }, { slot: AE, train: { ...TRAIN, epochs } }]);
+        await Promise.all([panel.train([{ slot: VAE, train: { ...TRAIN, epochs } }]), aePanel.train([{ slot: AE, train: { ...TRAIN, epochs } }])]);
         trained = { latent };
         if (Number.isFinite(track.recon)) {
           termsNote.textContent = `Last step: reconstruction ${track.recon.toFixed(1)}, KL ${track.kl.toFixed(1)}, ELBO ${(-(track.recon + track.kl)).toFixed(1)} nats per image (the loss minimised was reconstruction + ${beta}·KL).`;
@@ -247,9 +252,11 @@ export default {
       h('div', { class: 'row' }, trainBtn),
       panel.el,
       h('div', { class: 'charts' }, terms.el, elbo.el),
+      h('details', { class: 'results' }, h('summary', { text: 'Vanilla AE training (for the comparisons below)' }), aePanel.el),
       termsNote,
       h('h4', { text: 'Samples from the prior N(0, I)' }),
       h('div', { class: 'row' }, sampleBtn),
+      samplesInfo,
       h('div', { class: 'panels' }, h('div', { class: 'panel' }, samplesVae.el), h('div', { class: 'panel' }, samplesAe.el)),
       h('h4', { text: 'The decoded manifold (2-D latent)' }),
       manifoldNote,
