@@ -67,6 +67,18 @@ export function decodeOne(model, z) {
   return model.spec.kind === 'vae' ? p : p.map((v) => v * 0.5 + 0.1);
 }
 
+// A stand-in judge for the acceptance test's dry run: confident only near a class pattern.
+export function predictOne(img) {
+  const c = nearestClass(img);
+  const p = pattern(c);
+  let d = 0;
+  for (let j = 0; j < 784; j++) d += (img[j] - p[j]) ** 2;
+  const top = Math.exp((-300 * d) / 784);
+  const probs = new Float32Array(10).fill((1 - top) / 9);
+  probs[c] = top;
+  return probs;
+}
+
 export const STEPS = 10;
 
 // losses reported by the double at a given step (x = epochs so far)
@@ -118,7 +130,7 @@ if (typeof WorkerGlobalScope !== 'undefined') {
     const msg = e.data;
     const { id, type } = msg;
     const m = models.get(msg.slot);
-    if (['train', 'reconstruct', 'encode', 'decode', 'sample'].includes(type) && !m) return fail(id, `no model in slot ${msg.slot}`);
+    if (['train', 'reconstruct', 'encode', 'decode', 'sample', 'predict'].includes(type) && !m) return fail(id, `no model in slot ${msg.slot}`);
     switch (type) {
       case 'init':
         return reply(id, { backend: { kind: 'cpu', description: 'AE protocol test double', reason: 'test' } });
@@ -153,6 +165,8 @@ if (typeof WorkerGlobalScope !== 'undefined') {
       }
       case 'decode':
         return reply(id, { images: perImage(msg.z, m.spec.latent, (z) => decodeOne(m, z)) });
+      case 'predict':
+        return reply(id, { probs: predictOne(msg.image) });
       case 'sample': {
         const images = new Float32Array(msg.count * 784);
         for (let i = 0; i < msg.count; i++) images.set(pattern((msg.seed + i) % 10), i * 784);

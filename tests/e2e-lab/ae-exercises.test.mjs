@@ -361,3 +361,27 @@ test('all AE exercises at 360 px: no horizontal overflow, labelled controls', as
     await cleanExit(r);
   }
 });
+
+test('all AE exercises trained at 360 px: results fit the width', async () => {
+  const runs = [
+    ['ae-undercomplete', 'Train autoencoder', () => document.querySelector('#ex-ae-undercomplete [data-mse]').dataset.mse !== ''],
+    ['ae-denoise', 'Train denoiser and plain AE', () => document.querySelectorAll('#ex-ae-denoise .ae-table tbody tr').length === 3],
+    ['ae-latent', /Train a 2-D autoencoder/, () => /Done/.test(document.querySelector('#ex-ae-latent .train-panel .status').textContent)],
+    ['ae-anomaly', 'Train on the inlier class', () => document.querySelector('#ex-ae-anomaly [data-auc]').dataset.auc !== ''],
+    ['ae-vae', 'Train VAE and vanilla AE', () => document.querySelector('#ex-ae-vae [data-done]')],
+  ];
+  for (const [name, button, done] of runs) {
+    const r = await exercise(name, { width: 360, height: 800 });
+    const { page } = r;
+    const sec = page.locator(`#ex-${name}`);
+    if (name === 'ae-vae') await sec.getByLabel('latent size').selectOption('2');
+    await sec.getByLabel('epochs').first().fill('1');
+    await sec.getByRole('button', { name: button }).click();
+    await page.waitForFunction(done);
+    await page.waitForTimeout(100);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 360, `${name}: trained page is ${width} px wide`);
+    await page.screenshot({ path: screenshotPath(`${name}-trained-360.png`), fullPage: true });
+    await cleanExit(r);
+  }
+});
