@@ -19,7 +19,7 @@ after(async () => {
 });
 
 async function exercise(name, opts) {
-  const r = await openPage(browser, base, `/lab/dev.html?exercise=${name}`, opts);
+  const r = await openPage(browser, base, `/www/lab/dev.html?exercise=${name}`, opts);
   await r.page.waitForSelector(`#ex-${name}`);
   return r;
 }
@@ -50,13 +50,13 @@ test('shows only the named exercise; the full page lists all eight in its table 
   assert.equal(await one.page.locator('section.exercise').count(), 1);
   assert.equal(await one.page.locator('nav.toc').count(), 0);
   await cleanExit(one);
-  const all = await openPage(browser, base, '/lab/dev.html');
+  const all = await openPage(browser, base, '/www/lab/dev.html');
   await all.page.waitForSelector('#ex-resnet');
   assert.equal(await all.page.locator('section.exercise').count(), 8);
   assert.equal(await all.page.locator('nav.toc li').count(), 8);
   assert.equal(await all.page.locator('.backend-badge').count(), 1);
   // the engine worker belongs to another branch; until it is there, its 404 is the only allowed problem
-  const allowed = fs.existsSync(path.join(WWW, 'worker.js')) ? [] : ['http 404: /worker.js'];
+  const allowed = fs.existsSync(path.join(WWW, 'worker.js')) ? [] : ['http 404: /www/worker.js'];
   assert.deepEqual(all.problems, allowed);
   await all.page.waitForFunction(() => !document.querySelector('.backend-badge').textContent.includes('starting'));
   assert.match(await all.page.locator('.backend-badge').innerText(), allowed.length ? /engine unavailable/ : /WebGPU|CPU/);
@@ -98,6 +98,7 @@ test('exercise 1: stepping the window, products and sum; cells graded right and 
   await sec.locator('.in-grid button').nth(0).click();
   assert.equal(await cells.nth(0).getAttribute('data-result'), 'wrong');
   assert.equal(await sec.getAttribute('data-cells-right'), '8');
+  await sec.screenshot({ path: screenshotPath('exercise-convolution-graded.png') });
   // kernel edit: centre weight 0 lowers output (1,1) to 2 on the edited input
   await sec.locator('.k-grid input').nth(4).fill('0');
   await cells.nth(0).fill('2');
@@ -290,12 +291,12 @@ test('exercise 4: parameter calculator with the course example, graded questions
   const out = () => sec.locator('.calc-out').innerText();
   assert.match(await out(), /254×254×1/);
   assert.match(await out(), /27 \+ 1 = 28/);
-  assert.match(await out(), /196,608 × 64,516 = 1\.27 × 10\^10/);
+  assert.match(await out(), /196,608 × 64,516 = 1\.27 × 10¹⁰/);
   await sec.getByLabel('filters F').fill('64');
   await sec.getByLabel('padding p').fill('1');
   assert.match(await out(), /256×256×64/);
   assert.match(await out(), /1,728 \+ 64 = 1,792/);
-  assert.match(await out(), /196,608 × 4,194,304 = 8\.25 × 10\^11/);
+  assert.match(await out(), /196,608 × 4,194,304 = 8\.25 × 10¹¹/);
   await sec.getByLabel('kernel k').fill('15');
   await sec.getByLabel('height H').fill('4');
   assert.match(await out(), /does not fit/);
@@ -325,7 +326,7 @@ test('graded checks emit bubbling lab-check events for embedding', async () => {
 });
 
 test('360 px wide: no horizontal scrolling, screenshots of the narrow page and of every exercise', async () => {
-  const narrow = await openPage(browser, base, '/lab/dev.html', { width: 360, height: 740 });
+  const narrow = await openPage(browser, base, '/www/lab/dev.html', { width: 360, height: 740 });
   await narrow.page.waitForSelector('#ex-resnet');
   await narrow.page.waitForTimeout(300);
   const widths = await narrow.page.evaluate(() => ({
@@ -337,13 +338,27 @@ test('360 px wide: no horizontal scrolling, screenshots of the narrow page and o
   }));
   assert.equal(widths.doc, 360, `page scrolls sideways; wide elements: ${widths.wide}`);
   assert.deepEqual(widths.wide, []);
+  // the largest stride/padding drawing still fits
+  const sp = narrow.page.locator('#ex-stride-padding');
+  await sp.getByLabel('input size n').fill('12');
+  await sp.getByLabel('padding p').fill('4');
+  await sp.getByLabel('kernel k').fill('1');
+  await sp.getByLabel('stride s').fill('1');
+  const box = await sp.locator('canvas.sp-canvas').boundingBox();
+  assert.ok(box.x >= 0 && box.x + box.width <= 360, `canvas ${box.x}+${box.width}`);
+  assert.equal(await narrow.page.evaluate(() => document.documentElement.scrollWidth), 360);
+  await sp.screenshot({ path: screenshotPath('360px-stride-padding-max.png') });
+  await sp.getByLabel('input size n').fill('5');
+  await sp.getByLabel('padding p').fill('1');
+  await sp.getByLabel('kernel k').fill('3');
+  await sp.getByLabel('stride s').fill('2');
   await narrow.page.screenshot({ path: screenshotPath('lab-360px.png'), fullPage: true });
   for (const id of ['convolution', 'stride-padding', 'pooling', 'parameter-sharing', 'train-cnn', 'what-cnns-learn', 'augmentation', 'resnet']) {
     await narrow.page.locator(`#ex-${id}`).screenshot({ path: screenshotPath(`360px-${id}.png`) });
   }
   await narrow.context.close();
 
-  const wide = await openPage(browser, base, '/lab/dev.html', { width: 1000, height: 900 });
+  const wide = await openPage(browser, base, '/www/lab/dev.html', { width: 1000, height: 900 });
   await wide.page.waitForSelector('#ex-resnet');
   await wide.page.waitForTimeout(300);
   for (const id of ['convolution', 'stride-padding', 'pooling', 'parameter-sharing', 'train-cnn', 'what-cnns-learn', 'augmentation', 'resnet']) {
@@ -351,3 +366,27 @@ test('360 px wide: no horizontal scrolling, screenshots of the narrow page and o
   }
   await wide.context.close();
 });
+
+test('every control on the full page has an accessible name and is reachable by keyboard', async () => {
+  const r = await openPage(browser, base, '/www/lab/dev.html');
+  await r.page.waitForSelector('#ex-resnet');
+  const unnamed = await r.page.evaluate(() => {
+    const name = (el) =>
+      el.getAttribute('aria-label') ||
+      (el.getAttribute('aria-labelledby') && document.getElementById(el.getAttribute('aria-labelledby'))?.textContent) ||
+      [...(el.labels || [])].map((l) => l.textContent).join(' ') ||
+      (el.tagName === 'BUTTON' || el.tagName === 'SUMMARY' || el.tagName === 'A' ? el.textContent : '');
+    return [...document.querySelectorAll('.lab input, .lab select, .lab button, .lab summary, .lab a, .lab canvas.draw-canvas, .lab canvas.sp-canvas')]
+      .filter((el) => !String(name(el)).trim())
+      .map((el) => `${el.tagName}.${el.className}#${el.id}`);
+  });
+  assert.deepEqual(unnamed, []);
+  const notFocusable = await r.page.evaluate(() =>
+    [...document.querySelectorAll('.lab input, .lab select, .lab button, .lab summary, .lab a')]
+      .filter((el) => el.tabIndex < 0)
+      .map((el) => el.outerHTML.slice(0, 80)),
+  );
+  assert.deepEqual(notFocusable, []);
+  await r.context.close();
+});
+

@@ -12,7 +12,7 @@ let base;
 let browser;
 
 before(async () => {
-  ({ server, base } = await serve({ extra: { '/worker.js': path.join(ROOT, 'tests/e2e-lab/protocol-double-worker.js') } }));
+  ({ server, base } = await serve({ extra: { '/www/worker.js': path.join(ROOT, 'tests/e2e-lab/protocol-double-worker.js') } }));
   browser = await launch();
 });
 after(async () => {
@@ -31,7 +31,7 @@ function recordCommands() {
 }
 
 async function exercise(name, opts = {}) {
-  const r = await openPage(browser, base, `/lab/dev.html?exercise=${name}`, { init: recordCommands, ...opts });
+  const r = await openPage(browser, base, `/www/lab/dev.html?exercise=${name}`, { init: recordCommands, ...opts });
   await r.page.waitForSelector(`#ex-${name}`);
   await r.page.waitForFunction(() => !document.querySelector('.backend-badge').textContent.includes('starting'));
   return r;
@@ -90,8 +90,14 @@ test('exercise 5: builder spec, training events, accuracy, confusion matrix, gal
   await sec.getByRole('button', { name: 'Remove layer 4' }).click();
   await sec.getByLabel('epochs', { exact: true }).fill('2');
   await sec.getByLabel('training digits').fill('4000');
+  await page.evaluate(() => {
+    window.__longtasks = [];
+    new PerformanceObserver((l) => window.__longtasks.push(...l.getEntries().map((e) => e.duration))).observe({ type: 'longtask' });
+  });
   await sec.getByRole('button', { name: 'Create model and train' }).click();
   await page.waitForFunction(() => document.querySelector('[data-accuracy]').dataset.accuracy !== '');
+  // the page's own work on progress events (charts, bar) stays far below a long task
+  assert.deepEqual(await page.evaluate(() => window.__longtasks), []);
 
   const [create] = await sent(page, 'createModel');
   assert.deepEqual(create.spec, {
@@ -127,6 +133,16 @@ test('exercise 5: builder spec, training events, accuracy, confusion matrix, gal
   assert.deepEqual(predicts.at(-1).image, { typed: 'Float32Array', length: 784 });
   assert.match(await sec.locator('.prob-top').textContent(), /Prediction: \d \(82\.0%\)/);
 
+  // keyboard alternative: classify a chosen test digit
+  await sec.getByLabel('or pick a test digit (0–1999)').fill('7');
+  await sec.getByRole('button', { name: 'Classify this test digit' }).press('Enter');
+  await page.waitForFunction(() => [...document.querySelectorAll('#ex-train-cnn figcaption')].some((f) => f.textContent === 'test digit #7 (label 7)'));
+  // a predict follows the request for test digit 7 (drawing predictions may still be trailing in)
+  await page.waitForFunction(() => {
+    const i = window.__sent.findLastIndex((m) => m.type === 'testImages' && m.indices?.[0] === 7);
+    return i >= 0 && window.__sent.slice(i + 1).some((m) => m.type === 'predict');
+  });
+
   assert.equal(await answer(page, 'train-conv-params', 200), 'wrong');
   assert.equal(await answer(page, 'train-conv-params', 208), 'right');
   assert.equal(await answer(page, 'train-confusion', 'off'), 'wrong');
@@ -154,7 +170,7 @@ test('exercise 5: pause, resume and stop reach the worker', async () => {
 
 test('exercise 5 without an engine: errors are shown, the page keeps working', async () => {
   const plain = await serve(); // no worker.js at all
-  const r = await openPage(browser, plain.base, '/lab/dev.html?exercise=train-cnn');
+  const r = await openPage(browser, plain.base, '/www/lab/dev.html?exercise=train-cnn');
   const { page } = r;
   await page.waitForFunction(() => document.querySelector('.backend-badge').textContent.includes('unavailable'));
   await page.getByRole('button', { name: 'Create model and train' }).click();

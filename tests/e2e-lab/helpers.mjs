@@ -1,5 +1,5 @@
-// Shared setup for the lab's browser tests: a static server for www/ that sends the site's strict
-// CSP, and headless Chromium (flags from /work/shared/TOOLCHAIN.md) through playwright-core.
+// Shared setup for the lab's browser tests: a static server for the repository root (as the site is
+// served: index.html at /, the lab at /www/lab/) that sends the site's strict CSP, and headless Chromium (flags from /work/shared/TOOLCHAIN.md) through playwright-core.
 
 import http from 'node:http';
 import fs from 'node:fs';
@@ -24,12 +24,12 @@ const TYPES = {
   '.png': 'image/png',
 };
 
-// extra: { '/path': absoluteFile } served in addition to www/ (test doubles live in tests/).
+// extra: { '/path': absoluteFile } served in addition to the repository (test doubles live in tests/).
 export function serve({ extra = {} } = {}) {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
-    const file = extra[url.pathname] || path.join(WWW, path.normalize(decodeURIComponent(url.pathname)));
-    if (!extra[url.pathname] && !file.startsWith(WWW)) {
+    const file = extra[url.pathname] || path.join(ROOT, path.normalize(decodeURIComponent(url.pathname)));
+    if (!extra[url.pathname] && !file.startsWith(ROOT)) {
       res.writeHead(403).end();
       return;
     }

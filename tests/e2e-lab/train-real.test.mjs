@@ -42,7 +42,7 @@ for (const [label, args] of [['cpu', FLAGS], ['webgpu', [...FLAGS, ...WEBGPU]]])
   test(`exercise 5 preset on the real engine (${label}): >= 97% and drawn digits right`, { skip: SKIP, timeout: 20 * 60 * 1000 }, async () => {
     const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args });
     try {
-      const r = await openPage(browser, base, '/lab/dev.html?exercise=train-cnn', {
+      const r = await openPage(browser, base, '/www/lab/dev.html?exercise=train-cnn', {
         init: () => {
           window.__longtasks = [];
           window.__watch = false;
@@ -52,17 +52,19 @@ for (const [label, args] of [['cpu', FLAGS], ['webgpu', [...FLAGS, ...WEBGPU]]])
         },
       });
       const { page } = r;
-      page.setDefaultTimeout(18 * 60 * 1000);
+      page.setDefaultTimeout(90 * 1000);
       await page.waitForFunction(() => !document.querySelector('.backend-badge').textContent.includes('starting'));
       const badge = await page.locator('.backend-badge').innerText();
+      assert.doesNotMatch(badge, /unavailable/, badge);
       if (label === 'webgpu') assert.match(badge, /WebGPU/, 'SwiftShader flags should give a WebGPU adapter');
       const sec = page.locator('#ex-train-cnn');
       await page.evaluate(() => { window.__watch = true; });
       await sec.getByRole('button', { name: 'Create model and train' }).click();
       // keep drawing while it trains: the page must stay responsive
-      await page.waitForFunction(() => document.querySelector('#ex-train-cnn progress').value > 0.05);
+      await page.waitForFunction(() => document.querySelector('#ex-train-cnn progress').value > 0.05, null, { timeout: 5 * 60 * 1000 });
       await drawStrokes(page, sec.locator('canvas.draw-canvas'), DIGITS[7]);
-      await page.waitForFunction(() => document.querySelector('[data-accuracy]').dataset.accuracy !== '');
+      await page.waitForFunction(() => document.querySelector('[data-accuracy]').dataset.accuracy !== '' || /Error/.test(document.querySelector('#ex-train-cnn .train-panel .status').textContent), null, { timeout: 17 * 60 * 1000 });
+      assert.doesNotMatch(await sec.locator('.train-panel .status').textContent(), /Error/);
       await page.evaluate(() => { window.__watch = false; });
       const acc = Number(await sec.locator('[data-accuracy]').getAttribute('data-accuracy'));
       assert.ok(acc >= 97, `test accuracy shown on the page: ${acc}%`);

@@ -60,7 +60,7 @@ export class EngineClient {
       return;
     }
     if (msg.type === 'fatal') this.fail(new EngineError(msg.message || 'engine stopped'));
-    this.emit(msg);
+    else this.emit(msg);
   }
 
   fail(err) {
@@ -97,9 +97,14 @@ export class Engine {
   }
   call(type, fields, opts) { return this.client.call(type, fields, opts); }
   on(type, fn) { return this.client.on(type, fn); }
-  init() {
+  init({ timeoutMs = 60000 } = {}) {
     if (!this.ready) {
-      this.ready = this.call('init').then((r) => {
+      let timer;
+      const late = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new EngineError(`the engine did not answer init within ${timeoutMs / 1000} s`)), timeoutMs);
+      });
+      const answered = this.call('init').finally(() => clearTimeout(timer));
+      this.ready = Promise.race([answered, late]).then((r) => {
         this.backend = r.backend;
         this.client.emit({ type: 'backend', backend: r.backend });
         return r;

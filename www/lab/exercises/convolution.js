@@ -121,6 +121,7 @@ export default {
         const inside = r >= r0 && r < r0 + 3 && c >= c0 && c < c0 + 3;
         b.textContent = String(input[r][c]);
         b.classList.toggle('hl', inside);
+        b.classList.toggle('one', input[r][c] === 1);
         b.setAttribute('aria-label', `input row ${r + 1} column ${c + 1}: ${input[r][c]}${inside ? ', in the window' : ''}`);
       });
       const { prods, sum } = windowProducts(input, kernel, r0, c0);

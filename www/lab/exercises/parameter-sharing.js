@@ -4,10 +4,12 @@ import { field, formatInt, h, intOf } from '../widgets/dom.js';
 import { Check } from '../widgets/check.js';
 import { denseEquivalentWeights, outSize } from '../widgets/conv-math.js';
 
+const SUP = { 0: '⁰', 1: '¹', 2: '²', 3: '³', 4: '⁴', 5: '⁵', 6: '⁶', 7: '⁷', 8: '⁸', 9: '⁹', '-': '⁻' };
+
 export function sci(x) {
   if (x < 1e6) return formatInt(x);
   const e = Math.floor(Math.log10(x));
-  return `${(x / 10 ** e).toFixed(2)} × 10^${e}`;
+  return `${(x / 10 ** e).toFixed(2)} × 10${[...String(e)].map((d) => SUP[d]).join('')}`;
 }
 
 export default {
@@ -22,7 +24,7 @@ export default {
           'kernel size and the number of channels, not on the image size. The course example: a 256×256 RGB ' +
           'image (256×256×3) and one 3×3×3 kernel need 3·3·3 = 27 weights (plus one bias). A dense layer ' +
           'producing the same 254×254 output from the same input needs one weight per input–output pair: ' +
-          '196,608 × 64,516 ≈ 1.27 × 10^10 weights.',
+          '196,608 × 64,516 ≈ 1.27 × 10¹⁰ weights.',
       }),
     );
 
@@ -103,10 +105,10 @@ export default {
       }).el,
       new Check({
         id: 'ps-dense-exp',
-        question: 'The dense layer doing the same map has about 10^x weights. What is x?',
+        question: 'The dense layer doing the same map has about 10ˣ weights. What is x?',
         answer: 10,
         hint: 'Inputs 256·256·3 = 196,608; outputs 254·254 = 64,516. Multiply.',
-        solution: '196,608 × 64,516 ≈ 1.27 × 10^10, so x = 10.',
+        solution: '196,608 × 64,516 ≈ 1.27 × 10¹⁰, so x = 10.',
       }).el,
       new Check({
         id: 'ps-why',

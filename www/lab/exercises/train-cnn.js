@@ -120,6 +120,30 @@ export default {
     });
     preview.render(new Float32Array(784), [28, 28], { captions: ['what the network sees'] });
 
+    // keyboard-only alternative to drawing: classify a chosen test digit
+    const testIdx = h('input', { type: 'number', min: 0, max: 1999, value: '0', inputmode: 'numeric' });
+    const testBtn = h('button', {
+      type: 'button',
+      text: 'Classify this test digit',
+      on: {
+        click: async () => {
+          if (!trained) {
+            bars.clear('Train a model first.');
+            return;
+          }
+          try {
+            const i = intOf(testIdx, 0);
+            const r = await ctx.engine().call('testImages', { indices: [i] });
+            preview.render(r.images, [28, 28], { captions: [`test digit #${i} (label ${r.labels[0]})`] });
+            const p = await ctx.engine().call('predict', { slot: SLOT, image: r.images.slice(0, 784) });
+            bars.show(p.probs);
+          } catch (e) {
+            bars.clear(`prediction failed: ${e.message}`);
+          }
+        },
+      },
+    });
+
     builder.addEventListener('change', (e) => {
       trainBtn.disabled = !!e.detail.summary.error;
     });
@@ -195,6 +219,7 @@ export default {
       h('details', { class: 'results', open: true }, h('summary', { text: 'Misclassified test digits' }), galleryNote, gallery.el),
       h('h4', { text: 'Draw a digit' }),
       h('div', { class: 'panels' }, h('div', { class: 'panel' }, pad.el), h('div', { class: 'panel' }, preview.el), h('div', { class: 'panel grow' }, bars.el)),
+      h('div', { class: 'row' }, field('or pick a test digit (0–1999)', testIdx).wrap, testBtn),
       h('h4', { text: 'Your turn' }),
       new Check({
         id: 'train-conv-params',

@@ -22,7 +22,8 @@ function filterGrid(label) {
 function renderActivations(container, layers) {
   container.replaceChildren();
   for (const l of layers) {
-    const shape = l.shape;
+    let shape = l.shape;
+    while (shape.length > 3 && shape[0] === 1) shape = shape.slice(1); // a batch of one
     const grid = new ImageGrid({ label: `Activations of ${l.name}`, colormap: 'diverging', range: 'all' });
     if (shape.length === 3) {
       const [c, hh, ww] = shape;

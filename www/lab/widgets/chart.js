@@ -91,7 +91,7 @@ export class LiveChart {
   }
 
   summary() {
-    if (!this.xs.length) return '';
+    if (!this.xs.length) return 'no data yet';
     const parts = this.names.map((n, i) => {
       const arr = this.ys[i];
       for (let k = arr.length - 1; k >= 0; k--) if (arr[k] != null) return `${n} ${fmt(arr[k])}`;
