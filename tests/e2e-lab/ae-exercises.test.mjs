@@ -14,7 +14,7 @@ let base;
 let browser;
 
 before(async () => {
-  ({ server, base } = await serve({ extra: { '/worker.js': path.join(ROOT, 'tests/e2e-lab/ae-double-worker.js') } }));
+  ({ server, base } = await serve({ extra: { '/www/worker.js': path.join(ROOT, 'tests/e2e-lab/ae-double-worker.js') } }));
   browser = await launch();
 });
 after(async () => {
@@ -32,7 +32,7 @@ function recordCommands() {
 }
 
 async function exercise(name, opts = {}) {
-  const r = await openPage(browser, base, `/lab/dev.html?exercise=${name}`, { init: recordCommands, ...opts });
+  const r = await openPage(browser, base, `/www/lab/dev.html?exercise=${name}`, { init: recordCommands, ...opts });
   await r.page.waitForSelector(`#ex-${name}`);
   await r.page.waitForFunction(() => !document.querySelector('.backend-badge').textContent.includes('starting'));
   return r;

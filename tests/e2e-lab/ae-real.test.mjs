@@ -66,17 +66,22 @@ let server;
 let base;
 before(async () => {
   if (SKIP) return;
-  ({ server, base } = await serve(DOUBLE ? { extra: { '/worker.js': DOUBLE } } : {}));
+  ({ server, base } = await serve(DOUBLE ? { extra: { '/www/worker.js': DOUBLE } } : {}));
 });
 after(() => server?.close());
 
 // Long tasks are counted from the click until every progress bar of the section says done; the
 // evaluation that follows is not training.
 async function train(page, sec, button, doneFn) {
-  await page.evaluate(() => { window.__longtasks = []; window.__watch = true; });
+  const sel = `#${await sec.getAttribute('id')} .progress-text`;
+  // forget the previous run's "done" (every panel of these sections takes part in the run)
+  await page.evaluate((q) => {
+    for (const t of document.querySelectorAll(q)) t.textContent = 'not started';
+    window.__longtasks = [];
+    window.__watch = true;
+  }, sel);
   await sec.getByRole('button', { name: button }).click();
-  const id = await sec.getAttribute('id');
-  await page.waitForFunction((sel) => [...document.querySelectorAll(`${sel} .progress-text`)].every((t) => /done|failed|stopped|not started/.test(t.textContent)) && document.querySelector(`${sel} .progress-text`).textContent !== 'not started', `#${id}`, { timeout: 15 * 60 * 1000, polling: 200 });
+  await page.waitForFunction((q) => [...document.querySelectorAll(q)].every((t) => /^(done|failed|stopped)$/.test(t.textContent)), sel, { timeout: 15 * 60 * 1000, polling: 200 });
   await page.evaluate(() => { window.__watch = false; });
   await page.waitForFunction(doneFn, null, { timeout: 5 * 60 * 1000, polling: 500 });
   const long = await page.evaluate(() => window.__longtasks.filter((d) => d > 50));
@@ -89,7 +94,7 @@ for (const [label, args] of [['cpu', FLAGS], ['webgpu', [...FLAGS, ...WEBGPU]]])
     const report = { backend: label, worker: DOUBLE ? 'TEST DOUBLE (dry run)' : 'www/worker.js' };
     try {
       // denoising
-      let r = await openPage(browser, base, '/lab/dev.html?exercise=ae-denoise', { init: instrument });
+      let r = await openPage(browser, base, '/www/lab/dev.html?exercise=ae-denoise', { init: instrument });
       let { page } = r;
       let sec = page.locator('#ex-ae-denoise');
       await sec.getByLabel('noise type').selectOption('gaussian');
@@ -103,7 +108,7 @@ for (const [label, args] of [['cpu', FLAGS], ['webgpu', [...FLAGS, ...WEBGPU]]])
       await r.context.close();
 
       // anomaly detection, inlier class 1 then 0
-      r = await openPage(browser, base, '/lab/dev.html?exercise=ae-anomaly', { init: instrument });
+      r = await openPage(browser, base, '/www/lab/dev.html?exercise=ae-anomaly', { init: instrument });
       ({ page } = r);
       sec = page.locator('#ex-ae-anomaly');
       report.auc = {};
@@ -120,7 +125,7 @@ for (const [label, args] of [['cpu', FLAGS], ['webgpu', [...FLAGS, ...WEBGPU]]])
       await r.context.close();
 
       // VAE judged by the lab's own CNN, in the page's worker
-      r = await openPage(browser, base, '/lab/dev.html?exercise=ae-vae', { init: instrument });
+      r = await openPage(browser, base, '/www/lab/dev.html?exercise=ae-vae', { init: instrument });
       ({ page } = r);
       sec = page.locator('#ex-ae-vae');
       await sec.getByLabel('latent size').selectOption('16');

@@ -130,9 +130,10 @@ export default {
         await createModels(ctx.engine(), [{ slot: SLOT, spec: { kind: 'ae', latent: intOf(latentIn, 16) }, seed: 1 }]);
         panel.say(`Training on the ${inlier}s of the training set only…`);
         await panel.train([{ slot: SLOT, train: { ...TRAIN, epochs: intOf(epochsIn, 10), classes: [inlier] } }]);
-        panel.say(`Scoring all ${TEST_N} held-out digits…`);
+        panel.say('Scoring the held-out digits…');
         const engine = ctx.engine();
-        const test = await testImages(engine, TEST_N);
+        const sizes = await engine.data();
+        const test = await testImages(engine, Math.min(TEST_N, sizes.test || TEST_N));
         const rec = await reconstruct(engine, SLOT, test.images);
         const errors = perImageMse(test.images, rec);
         const positive = Array.from(test.labels, (l) => (l === inlier ? 0 : 1));
