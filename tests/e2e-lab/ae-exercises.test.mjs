@@ -287,6 +287,13 @@ test('exercise 12 (anomaly): trains on one class, AUC / histogram / threshold / 
   assert.match(await score.textContent(), /Anomaly score \(reconstruction error\): \d\.\d{4}/);
   assert.ok(['true', 'false'].includes(await score.getAttribute('data-flagged')));
 
+  // without drawing: a held-out digit by index, scored with the errors computed above
+  await sec.getByLabel('or a held-out test digit (index)').fill('17');
+  await sec.getByRole('button', { name: 'Score this test digit' }).click();
+  assert.equal(await score.getAttribute('data-score'), errors[17].toFixed(4));
+  assert.equal(await score.getAttribute('data-flagged'), String(errors[17] >= t));
+  assert.match(await sec.locator('[aria-label="Your digit and its reconstruction"] figcaption').first().textContent(), /test digit #17 \(a 7\)/);
+
   assert.equal(await answer(page, 'anom-threshold', 'recall-up'), 'wrong');
   assert.equal(await answer(page, 'anom-threshold', 'recall-down'), 'right');
   assert.equal(await answer(page, 'anom-precision', 0.72), 'wrong');

@@ -60,7 +60,10 @@ export default {
     const drawView = new ImageGrid({ label: 'Your digit and its reconstruction', scale: 4 });
     const drawInfo = h('p', { class: 'ae-metric', role: 'status', 'aria-live': 'polite', text: 'Train the detector, then draw.' });
 
-    let result = null; // { inlier, errors, positive, lo, hi }
+    const indexIn = h('input', { type: 'number', min: 0, max: TEST_N - 1, value: '0', inputmode: 'numeric' });
+    const scoreBtn = h('button', { type: 'button', text: 'Score this test digit', disabled: true });
+
+    let result = null; // { inlier, errors, positive, lo, hi, test, rec, trap }
     let lastDrawn = null;
 
     const thresholdValue = () => result.lo + ((result.hi - result.lo) * Number(thr.value)) / STEPS;
@@ -92,9 +95,9 @@ export default {
     }
     thr.addEventListener('input', showThreshold);
 
-    function showScore({ image, rec, err }) {
+    function showScore({ image, rec, err, what = 'your digit' }) {
       const flagged = result && err >= thresholdValue();
-      drawView.render(concat(image, rec), [2, 28, 28], { captions: ['your digit', `reconstruction, MSE ${fmt(err)}`] });
+      drawView.render(concat(image, rec), [2, 28, 28], { captions: [what, `reconstruction, MSE ${fmt(err)}`] });
       drawInfo.textContent = `Anomaly score (reconstruction error): ${fmt(err)}${result ? (flagged ? ` ≥ threshold: flagged as an anomaly (not a ${result.inlier}).` : ` < threshold: looks like a ${result.inlier}.`) : ''}`;
       drawInfo.dataset.score = fmt(err);
       drawInfo.dataset.flagged = String(!!flagged);
@@ -106,6 +109,14 @@ export default {
       lastDrawn = { image, rec: r.images, err: perImageMse(image, r.images)[0] };
       showScore(lastDrawn);
     }, (e) => { drawInfo.textContent = `Error: ${e.message}`; });
+
+    scoreBtn.addEventListener('click', () => {
+      const n = result.errors.length;
+      const i = Math.min(n - 1, intOf(indexIn, 0));
+      const part = (arr) => arr.slice(i * 784, (i + 1) * 784);
+      lastDrawn = { image: part(result.test.images), rec: part(result.rec), err: result.errors[i], what: `test digit #${i} (a ${result.test.labels[i]})` };
+      showScore(lastDrawn);
+    });
 
     pad.addEventListener('change', (e) => {
       if (e.detail.empty || !result) {
@@ -120,6 +131,8 @@ export default {
     trainBtn.addEventListener('click', async () => {
       trainBtn.disabled = true;
       thr.disabled = true;
+      scoreBtn.disabled = true;
+      lastDrawn = null;
       result = null;
       panel.reset();
       aucLine.textContent = '';
@@ -141,7 +154,9 @@ export default {
         const inl = errors.filter((_, i) => !positive[i]);
         const rest = errors.filter((_, i) => positive[i]);
         const hi = quantile(errors, 0.99);
-        result = { inlier, errors, positive, lo: 0, hi };
+        result = { inlier, errors, positive, lo: 0, hi, test, rec };
+        indexIn.max = String(errors.length - 1);
+        scoreBtn.disabled = false;
         aucLine.textContent = `ROC AUC, inlier class ${inlier}: ${curve.auc.toFixed(3)} (${inl.length} inliers, ${rest.length} others)`;
         aucLine.dataset.auc = curve.auc.toFixed(4);
         hist.set([inl, rest], 0, hi);
@@ -180,6 +195,7 @@ export default {
       prLine,
       h('h4', { text: 'Draw a digit' }),
       h('div', { class: 'panels' }, h('div', { class: 'panel' }, pad.el), h('div', { class: 'panel' }, drawView.el, drawInfo)),
+      h('div', { class: 'row' }, field('or a held-out test digit (index)', indexIn).wrap, scoreBtn),
       h('h4', { text: 'The trap: anomalies that reconstruct well' }),
       trapNote,
       trapGrid.el,
