@@ -125,8 +125,14 @@ test('exercise 10 (denoising): noise sent for training, PSNR of noisy / denoised
   const { page } = r;
   const sec = page.locator('#ex-ae-denoise');
   await sec.getByLabel('epochs').fill('1');
+  await page.evaluate(() => {
+    window.__longtasks = [];
+    new PerformanceObserver((l) => window.__longtasks.push(...l.getEntries().map((e) => e.duration))).observe({ type: 'longtask' });
+  });
   await sec.getByRole('button', { name: 'Train denoiser and plain AE' }).click();
   await page.waitForFunction(() => document.querySelectorAll('#ex-ae-denoise .ae-table tbody tr').length === 3);
+  // progress events for two slots, then noise, two reconstructions and PSNR of 500 digits: no long task
+  assert.deepEqual(await page.evaluate(() => window.__longtasks), []);
   const trains = (await sent(page, 'train')).map(strip);
   assert.deepEqual(trains, [
     { type: 'train', slot: 'dn', batch: 32, lr: 0.002, optimizer: 'adam', epochs: 1, noise: { type: 'gaussian', level: 0.5 } },

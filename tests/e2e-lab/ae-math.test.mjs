@@ -97,6 +97,10 @@ test('noise models: level, clipping, determinism', () => {
   close(m.filter((v) => v === 0).length / m.length, 0.3, 0.015);
   assert.ok(m.every((v) => v === 0 || v === 0.5));
   assert.throws(() => addNoise(clean, { type: 'blur', level: 1 }));
+  // in chunks with one generator: the same as one call
+  const gen = rng(3);
+  const parts = [addNoise(clean.subarray(0, 7000), { type: 'gaussian', level: 0.1 }, gen), addNoise(clean.subarray(7000), { type: 'gaussian', level: 0.1 }, gen)];
+  assert.deepEqual(Float32Array.from([...parts[0], ...parts[1]]), g);
 });
 
 test('interpolation, latent grid and mosaic', () => {

@@ -131,8 +131,10 @@ export function gaussian(rand) {
 //   gaussian:   x + N(0, level^2), clipped to [0, 1]
 //   saltpepper: a fraction `level` of the pixels set to 0 or 1 (half each on average)
 //   mask:       a fraction `level` of the pixels set to 0 (dropped out)
+// `seed` may also be a generator from rng(), so that noise can be made in chunks and still equal
+// one call on the whole array.
 export function addNoise(images, { type, level }, seed = 1) {
-  const rand = rng(seed);
+  const rand = typeof seed === 'function' ? seed : rng(seed);
   const out = new Float32Array(images.length);
   for (let i = 0; i < images.length; i++) {
     const x = images[i];

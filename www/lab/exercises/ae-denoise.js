@@ -5,7 +5,7 @@
 import { field, h, intOf, select } from '../widgets/dom.js';
 import { Check } from '../widgets/check.js';
 import { TrainPanel, createModels } from '../widgets/train-panel.js';
-import { addNoise, psnrPerImage } from '../ae-math.js';
+import { addNoise, psnrPerImage, rng } from '../ae-math.js';
 import { TRAIN, ensureStyles, fmt, latest, reconstruct, renderStacks, slider, stackGrid, testImages } from './ae-common.js';
 
 const DAE = 'dn';
@@ -62,7 +62,7 @@ export default {
     // Corrupts the held-out digits with the current setting and measures both models on them.
     const evaluate = latest(async (nz) => {
       const engine = ctx.engine();
-      const noisy = addNoise(clean.images, nz, NOISE_SEED);
+      const noisy = await noisyCopy(clean.images, nz);
       const den = await reconstruct(engine, DAE, noisy);
       const plain = await reconstruct(engine, PLAIN, noisy);
       const pn = psnrPerImage(noisy, clean.images);
@@ -159,4 +159,17 @@ function describe(nz) {
   if (!nz) return 'none';
   const name = { gaussian: 'Gaussian σ', saltpepper: 'salt and pepper', mask: 'masking' }[nz.type];
   return `${name} ${nz.level.toFixed(2)}`;
+}
+
+// The seeded noise for the held-out digits, made 50 digits at a time with a pause between chunks so
+// the page never blocks for long; equal to addNoise(images, nz, NOISE_SEED) in one go.
+async function noisyCopy(images, nz) {
+  const rand = rng(NOISE_SEED);
+  const out = new Float32Array(images.length);
+  const step = 50 * 784;
+  for (let i = 0; i < images.length; i += step) {
+    out.set(addNoise(images.subarray(i, i + step), nz, rand), i);
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  return out;
 }
