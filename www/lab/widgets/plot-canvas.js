@@ -46,7 +46,8 @@ export function drawAxes(ctx, area, sx, sy, xTicks, yTicks, xTitle, yTitle) {
   ctx.lineWidth = 1;
   ctx.strokeRect(area.x0 + 0.5, area.y0 + 0.5, area.x1 - area.x0, area.y1 - area.y0);
   ctx.fillStyle = '#333';
-  ctx.font = '12px system-ui, sans-serif';
+  // wide canvases are shown shrunk on phones: their text is drawn larger to stay readable
+  ctx.font = `${Math.max(12, Math.round(ctx.canvas.width / 34))}px system-ui, sans-serif`;
   ctx.textAlign = 'center';
   ctx.textBaseline = 'top';
   for (const t of xTicks) {
