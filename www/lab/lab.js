@@ -14,8 +14,16 @@ import trainCnn from './exercises/train-cnn.js';
 import whatCnnsLearn from './exercises/what-cnns-learn.js';
 import augmentation from './exercises/augmentation.js';
 import resnet from './exercises/resnet.js';
+import aeUndercomplete from './exercises/ae-undercomplete.js';
+import aeDenoise from './exercises/ae-denoise.js';
+import aeLatent from './exercises/ae-latent.js';
+import aeAnomaly from './exercises/ae-anomaly.js';
+import aeVae from './exercises/ae-vae.js';
 
-export const EXERCISES = [convolution, stridePadding, pooling, parameterSharing, trainCnn, whatCnnsLearn, augmentation, resnet];
+export const EXERCISES = [
+  convolution, stridePadding, pooling, parameterSharing, trainCnn, whatCnnsLearn, augmentation, resnet,
+  aeUndercomplete, aeDenoise, aeLatent, aeAnomaly, aeVae,
+];
 
 function addStylesheet(href) {
   const url = new URL(href, import.meta.url).href;
