@@ -1,0 +1,502 @@
+//! The trainer: owns the backend, a model, its optimizer and the data, and advances one batch per
+//! `step()`, so that a Web Worker can drive it step by step (and pause, resume or stop between
+//! steps). Numbers come back only through the async `Backend::read`.
+
+use super::layer::{ensure_len, Shape, Tensor};
+use super::models::{Model, ModelKind};
+use super::optim::{Optimizer, OptimizerConfig};
+use crate::backend::Backend;
+use crate::data::augment::Augment;
+use crate::data::{epoch_order, Dataset, View};
+use crate::rng::Rng;
+
+/// An owned copy of a view (the trainer keeps its data for the whole run).
+pub fn owned(view: View<'_>) -> Dataset {
+    Dataset {
+        images: view.images.to_vec(),
+        labels: view.labels.to_vec(),
+        rows: view.rows,
+        cols: view.cols,
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainConfig {
+    pub batch: usize,
+    pub epochs: usize,
+    pub seed: u64,
+    pub optimizer: OptimizerConfig,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunState {
+    Running,
+    Paused,
+    Stopped,
+    /// All configured epochs are done.
+    Finished,
+}
+
+/// What one training step reports.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Progress {
+    /// Steps done so far (this one included).
+    pub step: u64,
+    /// Completed epochs, and the fraction of the current one.
+    pub epoch: usize,
+    pub epoch_progress: f32,
+    /// Each loss term of this batch ("xent", "mse", "bce", or the VAE's "recon" and "kl").
+    pub losses: Vec<(&'static str, f32)>,
+    /// The minimised loss (the VAE's recon + beta * kl).
+    pub loss: f32,
+    /// Accuracy on this batch (classifiers).
+    pub accuracy: Option<f32>,
+    /// Since the last start or resume, by the caller's clock (0 without a clock).
+    pub images_per_s: f64,
+}
+
+/// Loss terms and accuracy averaged over a whole split.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    pub losses: Vec<(&'static str, f32)>,
+    pub loss: f32,
+    pub accuracy: Option<f32>,
+    pub samples: usize,
+}
+
+impl Evaluation {
+    pub fn term(&self, name: &str) -> f32 {
+        let t = self.losses.iter().find(|(n, _)| *n == name);
+        t.unwrap_or_else(|| panic!("no loss term {name}")).1
+    }
+}
+
+pub struct Trainer<B: Backend> {
+    pub be: B,
+    pub model: Model<B>,
+    pub opt: Optimizer,
+    pub cfg: TrainConfig,
+    pub train: Dataset,
+    pub test: Dataset,
+    augment: Option<Augment>,
+    clock: Option<Box<dyn Fn() -> f64>>,
+    state: RunState,
+    step: u64,
+    epoch: usize,
+    /// This epoch's sample order (`data::epoch_order`) and the position of the next batch in it.
+    order: Vec<usize>,
+    cursor: usize,
+    order_seed: u64,
+    aug_rng: Rng,
+    eps_rng: Rng,
+    host_x: Vec<f32>,
+    host_labels: Vec<f32>,
+    /// Clean images when the inputs of an autoencoder were augmented.
+    host_clean: Vec<f32>,
+    augmented: bool,
+    host_eps: Vec<f32>,
+    x: Tensor<B>,
+    target: B::Buf,
+    since: Option<(f64, u64)>,
+}
+
+impl<B: Backend + 'static> Trainer<B> {
+    /// Builds the model from `kind` with weights drawn from `cfg.seed`. The images of `train` and
+    /// `test` must have the model's input size (one channel).
+    pub fn new(be: B, kind: &ModelKind, cfg: TrainConfig, train: Dataset, test: Dataset) -> Self {
+        assert_eq!(
+            kind.input(),
+            (1, train.rows, train.cols),
+            "model input and data differ"
+        );
+        assert_eq!(
+            (test.rows, test.cols),
+            (train.rows, train.cols),
+            "train and test differ"
+        );
+        assert!(cfg.batch > 0 && cfg.batch <= train.len(), "batch size");
+        let mut seeds = Rng::new(cfg.seed);
+        let mut init_rng = Rng::new(seeds.next_u32() as u64);
+        let model = Model::new(&be, &mut init_rng, kind);
+        let order_seed = seeds.next_u32() as u64;
+        let mut order = Vec::new();
+        epoch_order(&mut order, train.len(), order_seed, 0);
+        Trainer {
+            x: Tensor::empty(&be),
+            target: be.zeros(0),
+            opt: Optimizer::new(cfg.optimizer),
+            aug_rng: Rng::new(seeds.next_u32() as u64),
+            eps_rng: Rng::new(seeds.next_u32() as u64),
+            be,
+            model,
+            cfg,
+            train,
+            test,
+            augment: None,
+            clock: None,
+            state: RunState::Running,
+            step: 0,
+            epoch: 0,
+            order,
+            cursor: 0,
+            order_seed,
+            host_x: Vec::new(),
+            host_labels: Vec::new(),
+            host_clean: Vec::new(),
+            augmented: false,
+            host_eps: Vec::new(),
+            since: None,
+        }
+    }
+}
+
+impl<B: Backend + 'static> Trainer<B> {
+    /// Seconds from any origin (performance.now() / 1000 in the browser, Instant natively).
+    pub fn set_clock(&mut self, clock: impl Fn() -> f64 + 'static) {
+        self.clock = Some(Box::new(clock));
+    }
+
+    /// Augments each training batch's inputs. An autoencoder keeps the untouched images as its
+    /// targets: with noise or masking only, this is the denoising autoencoder.
+    pub fn set_augment(&mut self, augment: Option<Augment>) {
+        self.augment = augment;
+    }
+
+    pub fn state(&self) -> RunState {
+        self.state
+    }
+    pub fn steps_done(&self) -> u64 {
+        self.step
+    }
+    pub fn epochs_done(&self) -> usize {
+        self.epoch
+    }
+    pub fn steps_per_epoch(&self) -> usize {
+        self.train.len() / self.cfg.batch
+    }
+    pub fn pause(&mut self) {
+        if self.state == RunState::Running {
+            self.state = RunState::Paused;
+        }
+    }
+    pub fn resume(&mut self) {
+        if self.state == RunState::Paused {
+            self.state = RunState::Running;
+            self.since = None;
+        }
+    }
+    pub fn stop(&mut self) {
+        self.state = RunState::Stopped;
+    }
+
+    /// Copies samples `idx` of a split into the host buffers (augmented when `augment` and an
+    /// augmentation is set).
+    fn gather(&mut self, from_test: bool, idx: &[usize], augment: bool) {
+        let data = if from_test {
+            self.test.all()
+        } else {
+            self.train.all()
+        };
+        let (n, px) = (idx.len(), data.pixels());
+        self.host_x.resize(n * px, 0.0);
+        self.host_labels.resize(n, 0.0);
+        self.augmented = false;
+        match (&self.augment, augment) {
+            (Some(a), true) => {
+                let rng = &mut self.aug_rng;
+                data.fill_batch_augmented(idx, a, rng, &mut self.host_x, &mut self.host_labels);
+                if !matches!(self.model, Model::Classifier(_)) {
+                    self.host_clean.resize(n * px, 0.0);
+                    data.fill_batch(idx, &mut self.host_clean, &mut self.host_labels);
+                    self.augmented = true;
+                }
+            }
+            _ => data.fill_batch(idx, &mut self.host_x, &mut self.host_labels),
+        }
+    }
+
+    /// Uploads the gathered batch (and, for a VAE, fresh eps from `rng`, or zeros without one).
+    fn upload(&mut self, eps_from: Option<&mut Rng>) {
+        let n = self.host_labels.len();
+        self.x
+            .ensure(&self.be, Shape::new(n, 1, self.train.rows, self.train.cols));
+        self.be.write(&mut self.x.buf, &self.host_x);
+        let target: &[f32] = match (&self.model, self.augmented) {
+            (Model::Classifier(_), _) => &self.host_labels,
+            (_, true) => &self.host_clean,
+            (_, false) => &self.host_x,
+        };
+        ensure_len(&self.be, &mut self.target, target.len());
+        self.be.write(&mut self.target, target);
+        if let Model::Vae(vae) = &mut self.model {
+            let len = n * vae.latent;
+            self.host_eps.resize(len, 0.0);
+            match eps_from {
+                Some(rng) => self.host_eps.iter_mut().for_each(|e| *e = rng.normal()),
+                None => self.host_eps.fill(0.0),
+            }
+            vae.set_eps(&self.be, &self.host_eps);
+        }
+    }
+
+    async fn read_losses(&self) -> Vec<(&'static str, f32)> {
+        let names = self.model.loss_names();
+        let mut out = Vec::with_capacity(names.len());
+        for (name, buf) in names.iter().zip(self.model.loss_bufs()) {
+            out.push((*name, self.be.read(buf).await[0]));
+        }
+        out
+    }
+
+    /// Number of correct predictions of the last classifier forward pass (None for other models).
+    async fn correct(&self, n: usize) -> Option<usize> {
+        let Model::Classifier(m) = &self.model else {
+            return None;
+        };
+        let probs = self.be.read(&m.probs).await;
+        let hits = probs.chunks(m.classes).zip(&self.host_labels[..n]);
+        Some(hits.filter(|(p, &l)| argmax(p) == l as usize).count())
+    }
+
+    /// One training step on the next batch; `None` when paused, stopped or finished. The last
+    /// partial batch of an epoch is skipped so that every step has the same shape.
+    pub async fn step(&mut self) -> Option<Progress> {
+        if self.state != RunState::Running {
+            return None;
+        }
+        if self.epoch >= self.cfg.epochs {
+            self.state = RunState::Finished;
+            return None;
+        }
+        let now = self.clock.as_ref().map(|c| c());
+        if let (None, Some(t)) = (self.since, now) {
+            self.since = Some((t, 0));
+        }
+        let n = self.cfg.batch;
+        let order = std::mem::take(&mut self.order);
+        self.gather(false, &order[self.cursor..self.cursor + n], true);
+        self.order = order;
+        let mut eps_rng = self.eps_rng.clone();
+        self.upload(Some(&mut eps_rng));
+        self.eps_rng = eps_rng;
+
+        self.model.forward(&self.be, &self.x, &self.target, true);
+        self.model.backward(&self.be, &self.x, &self.target);
+        self.opt.begin_step();
+        let (be, opt) = (&self.be, &self.opt);
+        self.model.visit_params(&mut |p| opt.update(be, p));
+        self.be.flush();
+
+        let losses = self.read_losses().await;
+        let correct = self.correct(n).await;
+        self.step += 1;
+        self.cursor += n;
+        if self.cursor + n > self.train.len() {
+            self.cursor = 0;
+            self.epoch += 1;
+            let (len, seed) = (self.train.len(), self.order_seed);
+            epoch_order(&mut self.order, len, seed, self.epoch as u64);
+        }
+        let mut images_per_s = 0.0;
+        if let (Some((t0, imgs)), Some(_)) = (&mut self.since, now) {
+            *imgs += n as u64;
+            let t = self.clock.as_ref().map_or(0.0, |c| c());
+            if t > *t0 {
+                images_per_s = *imgs as f64 / (t - *t0);
+            }
+        }
+        let terms: Vec<f32> = losses.iter().map(|l| l.1).collect();
+        Some(Progress {
+            step: self.step,
+            epoch: self.epoch,
+            epoch_progress: self.cursor as f32 / (self.steps_per_epoch() * n) as f32,
+            loss: self.model.total_loss(&terms),
+            losses,
+            accuracy: correct.map(|c| c as f32 / n as f32),
+            images_per_s,
+        })
+    }
+
+    /// Loss terms and accuracy over the whole test split, in evaluation mode (batch norm uses its
+    /// running statistics). A VAE's terms are single-sample estimates with eps from a fixed seed,
+    /// so repeated evaluations of the same weights agree.
+    pub async fn evaluate(&mut self) -> Evaluation {
+        let total = self.test.len();
+        let names = self.model.loss_names();
+        let mut sums = vec![0.0f64; names.len()];
+        let mut correct = 0;
+        let mut eps_rng = Rng::new(self.cfg.seed ^ 0xE7A1);
+        let mut start = 0;
+        while start < total {
+            let n = self.cfg.batch.min(total - start);
+            let idx: Vec<usize> = (start..start + n).collect();
+            self.gather(true, &idx, false);
+            self.upload(Some(&mut eps_rng));
+            self.model.forward(&self.be, &self.x, &self.target, false);
+            for (s, (_, v)) in sums.iter_mut().zip(self.read_losses().await) {
+                *s += v as f64 * n as f64;
+            }
+            correct += self.correct(n).await.unwrap_or(0);
+            start += n;
+        }
+        let losses: Vec<(&'static str, f32)> = names
+            .iter()
+            .zip(&sums)
+            .map(|(name, s)| (*name, (s / total as f64) as f32))
+            .collect();
+        let terms: Vec<f32> = losses.iter().map(|l| l.1).collect();
+        Evaluation {
+            loss: self.model.total_loss(&terms),
+            accuracy: matches!(self.model, Model::Classifier(_))
+                .then(|| correct as f32 / total as f32),
+            losses,
+            samples: total,
+        }
+    }
+
+    /// Runs the model in evaluation mode on `images` (one sample after another); a VAE uses z = mu.
+    pub(super) fn infer(&mut self, images: &[f32]) -> usize {
+        let d = self.train.rows * self.train.cols;
+        let whole = !images.is_empty() && images.len().is_multiple_of(d);
+        assert!(whole, "whole images expected");
+        let n = images.len() / d;
+        self.host_x.clear();
+        self.host_x.extend_from_slice(images);
+        self.host_labels.clear();
+        self.host_labels.resize(n, 0.0);
+        self.augmented = false;
+        self.upload(None);
+        self.model.forward(&self.be, &self.x, &self.target, false);
+        n
+    }
+}
+
+fn argmax(xs: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &x) in xs.iter().enumerate() {
+        if x > xs[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::cpu::Cpu;
+    use crate::nn::models::ClassifierConfig;
+    use crate::nn::LayerSpec;
+    use crate::ops::Act;
+    use pollster::block_on;
+
+    /// 4x4 images: class 0 lights the top half, class 1 the bottom half, plus noise.
+    fn halves(n: usize, seed: u64) -> Dataset {
+        let mut rng = Rng::new(seed);
+        let mut images = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..n {
+            let label = (i % 2) as u8;
+            for r in 0..4 {
+                for _ in 0..4 {
+                    let lit = (r < 2) == (label == 0);
+                    images.push(if lit { 0.8 } else { 0.1 } + 0.2 * rng.uniform());
+                }
+            }
+            labels.push(label);
+        }
+        Dataset {
+            images,
+            labels,
+            rows: 4,
+            cols: 4,
+        }
+    }
+
+    fn small(epochs: usize) -> Trainer<Cpu> {
+        let kind = ModelKind::Classifier(ClassifierConfig {
+            input: (1, 4, 4),
+            layers: vec![
+                LayerSpec::conv_same(3, 3),
+                LayerSpec::BatchNorm,
+                LayerSpec::Activation(Act::Relu),
+                LayerSpec::MaxPool { k: 2, stride: 2 },
+                LayerSpec::Flatten,
+                LayerSpec::Dense { units: 2 },
+            ],
+            classes: 2,
+        });
+        let cfg = TrainConfig {
+            batch: 8,
+            epochs,
+            seed: 3,
+            optimizer: OptimizerConfig::adam(0.01),
+        };
+        Trainer::new(Cpu::new(), &kind, cfg, halves(36, 1), halves(20, 2))
+    }
+
+    #[test]
+    fn pause_resume_stop_and_finish() {
+        let mut t = small(2);
+        assert_eq!(t.steps_per_epoch(), 4, "the partial last batch is dropped");
+        let p = block_on(t.step()).unwrap();
+        assert_eq!((p.step, p.epoch, p.epoch_progress), (1, 0, 0.25));
+        t.pause();
+        assert_eq!(t.state(), RunState::Paused);
+        assert!(block_on(t.step()).is_none());
+        t.resume();
+        for _ in 0..3 {
+            block_on(t.step()).unwrap();
+        }
+        assert_eq!(t.epochs_done(), 1);
+        for _ in 0..4 {
+            block_on(t.step()).unwrap();
+        }
+        assert!(block_on(t.step()).is_none());
+        assert_eq!((t.state(), t.steps_done()), (RunState::Finished, 8));
+
+        let mut t = small(2);
+        t.stop();
+        assert!(block_on(t.step()).is_none());
+        t.resume();
+        assert_eq!(t.state(), RunState::Stopped, "resume does not undo stop");
+    }
+
+    #[test]
+    fn learns_an_easy_task_and_reports_it() {
+        let mut t = small(6);
+        while block_on(t.step()).is_some() {}
+        let ev = block_on(t.evaluate());
+        assert_eq!(ev.samples, 20);
+        assert_eq!(ev.accuracy, Some(1.0), "{ev:?}");
+        let norms = block_on(t.grad_norms());
+        let names: Vec<&str> = norms.iter().map(|n| n.0.as_str()).collect();
+        assert_eq!(names, ["0:conv3x3x3", "1:batchnorm", "5:dense2"]);
+        assert!(norms.iter().all(|n| n.1.is_finite() && n.1 > 0.0));
+        let (shape, w) = block_on(t.first_filters()).unwrap();
+        assert_eq!((shape, w.len()), (vec![3, 1, 3, 3], 27));
+        assert!(block_on(t.reconstruct(t.test.clone().all().image(0))).is_none());
+    }
+
+    #[test]
+    fn a_warm_step_reuses_every_buffer() {
+        let mut t = small(3);
+        block_on(t.step());
+        let ptrs = |t: &mut Trainer<Cpu>| {
+            let mut v = Vec::new();
+            t.model.visit_layers(&mut |l| {
+                v.push(l.output().buf.as_ptr());
+                v.push(l.input_grad().as_ptr());
+            });
+            t.model.visit_params(&mut |p| {
+                v.push(p.grad.as_ptr());
+                v.extend(p.state.iter().map(|s| s.as_ptr()));
+            });
+            v
+        };
+        let before = ptrs(&mut t);
+        block_on(t.step());
+        block_on(t.step());
+        assert_eq!(before, ptrs(&mut t));
+    }
+}

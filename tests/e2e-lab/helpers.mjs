@@ -1,0 +1,120 @@
+// Shared setup for the lab's browser tests: a static server for the repository root (as the site is
+// served: index.html at /, the lab at /www/lab/) that sends the site's strict CSP, and headless Chromium (flags from /work/shared/TOOLCHAIN.md) through playwright-core.
+
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const WWW = path.join(ROOT, 'www');
+export const ARTIFACTS = path.join(ROOT, 'artifacts', 'e2e-lab');
+
+export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; worker-src 'self'; connect-src 'self'";
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.bin': 'application/octet-stream',
+  '.png': 'image/png',
+};
+
+// extra: { '/path': absoluteFile } served in addition to the repository (test doubles live in tests/).
+export function serve({ extra = {} } = {}) {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    const file = extra[url.pathname] || path.join(ROOT, path.normalize(decodeURIComponent(url.pathname)));
+    if (!extra[url.pathname] && !file.startsWith(ROOT)) {
+      res.writeHead(403).end();
+      return;
+    }
+    fs.readFile(file, (err, body) => {
+      if (err) {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+        return;
+      }
+      res.writeHead(200, {
+        'content-type': TYPES[path.extname(file)] || 'application/octet-stream',
+        'content-security-policy': CSP,
+        'cache-control': 'no-store',
+      });
+      res.end(body);
+    });
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => resolve({ server, base: `http://127.0.0.1:${server.address().port}` }));
+  });
+}
+
+export async function launch() {
+  // Playwright gives every launch a fresh temporary profile (it refuses --user-data-dir here).
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  return browser;
+}
+
+// Opens a page and records console errors, page errors, CSP violations and requests that leave the
+// test server (there must be none: no CDN, no third parties).
+export async function openPage(browser, base, url, { width = 1100, height = 900, hasTouch = false, init } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1, hasTouch });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    // failed loads are recorded with their URL by the 'response' handler below
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`http ${r.status()}: ${r.url().replace(base, '')}`);
+  });
+  page.on('request', (r) => {
+    if (!r.url().startsWith(base) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) problems.push(`external request: ${r.url()}`);
+  });
+  await page.addInitScript(() => {
+    window.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  if (init) await page.addInitScript(init);
+  await page.goto(base + url);
+  return { page, context, problems };
+}
+
+export function screenshotPath(name) {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  return path.join(ARTIFACTS, name);
+}
+
+// Pointer strokes in the canvas's own 0..1 coordinates, sent as real mouse events.
+export async function drawStrokes(page, canvas, strokes, steps = 6) {
+  await canvas.scrollIntoViewIfNeeded();
+  const box = await canvas.boundingBox();
+  for (const pts of strokes) {
+    const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
+    await page.mouse.move(...at(pts[0]));
+    await page.mouse.down();
+    for (let i = 1; i < pts.length; i++) {
+      const [x0, y0] = pts[i - 1];
+      const [x1, y1] = pts[i];
+      for (let s = 1; s <= steps; s++) {
+        const t = s / steps;
+        await page.mouse.move(...at([x0 + (x1 - x0) * t, y0 + (y1 - y0) * t]));
+      }
+    }
+    await page.mouse.up();
+  }
+}
