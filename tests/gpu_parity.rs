@@ -675,6 +675,47 @@ async fn models_train_like_on_the_cpu() {
     }
 }
 
+/// The end-to-end check: one seeded epoch of the reference CNN on the bundled MNIST subset
+/// reaches the same test accuracy on the GPU as on the CPU (within 0.5 percentage points).
+/// Long on lavapipe (minutes): `-- --ignored epoch`.
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+#[ignore]
+fn reference_cnn_epoch_accuracy_matches_cpu() {
+    use cnn_lab::data::mnist::Mnist;
+    use cnn_lab::nn::train::owned;
+    let Some(gpu) = pollster::block_on(gpu()) else {
+        return;
+    };
+    let bytes = std::fs::read("assets/mnist-10k.bin").expect("run from the repository root");
+    let mnist = Mnist::parse(&bytes).expect("bundled MNIST");
+    let kind = ModelKind::Classifier(ClassifierConfig::reference());
+    fn epoch<B: Backend + 'static>(be: B, kind: &ModelKind, mnist: &Mnist) -> f32 {
+        let cfg = TrainConfig {
+            batch: 64,
+            epochs: 1,
+            seed: 1,
+            optimizer: OptimizerConfig::adam(1e-3),
+        };
+        let mut t = Trainer::new(be, kind, cfg, owned(mnist.train()), owned(mnist.test()));
+        while pollster::block_on(t.step()).is_some() {}
+        pollster::block_on(t.evaluate()).accuracy.unwrap()
+    }
+    let t0 = std::time::Instant::now();
+    let cpu = epoch(Cpu::new(), &kind, &mnist);
+    let t1 = std::time::Instant::now();
+    let on_gpu = epoch(gpu, &kind, &mnist);
+    eprintln!(
+        "reference CNN, 1 epoch: test accuracy CPU {:.2}% ({:.0}s), GPU {:.2}% ({:.0}s)",
+        100.0 * cpu,
+        (t1 - t0).as_secs_f64(),
+        100.0 * on_gpu,
+        t1.elapsed().as_secs_f64()
+    );
+    assert!((cpu - on_gpu).abs() <= 0.005, "CPU {cpu} vs GPU {on_gpu}");
+    assert!(cpu > 0.8, "the reference CNN learns in one epoch: {cpu}");
+}
+
 /// Native only: in the browser the lost callback arrives later from the event loop.
 #[cfg(not(target_arch = "wasm32"))]
 #[test]
