@@ -16,7 +16,8 @@ $CARGO build --release --lib --target wasm32-unknown-unknown --features webgpu "
 
 phase "wasm-bindgen"
 rm -rf "$bindgen_out"
-wasm-bindgen --target web --no-typescript --out-dir "$bindgen_out" "$wasm"
+# Named like trunk names a worker build (Trunk.toml), so www/worker.js loads either.
+wasm-bindgen --target web --no-typescript --out-name cnn-lab --out-dir "$bindgen_out" "$wasm"
 
 phase "wasm-opt -O3 ($(wasm-opt --version))"
 rm -rf "$out"
@@ -25,8 +26,8 @@ mkdir -p "$out/pkg"
 wasm-opt -O3 --strip-debug --strip-producers \
   --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
-  "$bindgen_out/cnn_lab_bg.wasm" -o "$out/pkg/cnn_lab_bg.wasm"
-cp "$bindgen_out/cnn_lab.js" "$out/pkg/"
+  "$bindgen_out/cnn-lab_bg.wasm" -o "$out/pkg/cnn-lab_bg.wasm"
+cp "$bindgen_out/cnn-lab.js" "$out/pkg/"
 
 phase "assemble $out/"
 cp index.html "$out/"
@@ -37,7 +38,7 @@ if [ -d assets ]; then cp -r assets "$out/assets"; fi
 phase_end
 size() { printf '%-28s %9d bytes raw %9d bytes gzip\n' "$1" "$(wc -c <"$2")" "$(gzip -9 -c "$2" | wc -c)"; }
 say "sizes"
-size "pkg/cnn_lab_bg.wasm" "$out/pkg/cnn_lab_bg.wasm"
-size "pkg/cnn_lab.js (glue)" "$out/pkg/cnn_lab.js"
+size "pkg/cnn-lab_bg.wasm" "$out/pkg/cnn-lab_bg.wasm"
+size "pkg/cnn-lab.js (glue)" "$out/pkg/cnn-lab.js"
 for f in "$out"/www/*.js; do size "www/$(basename "$f")" "$f"; done
 phase_report "built $out/"

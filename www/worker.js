@@ -1,6 +1,6 @@
 // The engine's Web Worker: loads the wasm engine and answers the page's messages (www/protocol.js).
 // Training will run here too, so the page's main thread never computes.
-import initWasm, { install_panic_hook, panic_for_test, probe_backend } from "../pkg/cnn_lab.js";
+import initWasm, { install_panic_hook, panic_for_test, probe_backend } from "../pkg/cnn-lab.js";
 import * as msg from "./protocol.js";
 
 let panicked = false;
