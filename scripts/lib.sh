@@ -47,20 +47,28 @@ wasm_route() {
   fi
 }
 
-# Sets CARGO and WASM_STD_FLAGS (extra cargo arguments for wasm32 builds) for the route.
+# Sets CARGO, WASM_STD_FLAGS (extra cargo arguments for wasm32 builds) and WASM_TEST_FLAGS (more
+# for wasm32 tests) for the route.
 use_toolchain() {
   WASM_ROUTE="$(wasm_route)"
   case "$WASM_ROUTE" in
     rustup)
       CARGO=cargo
       WASM_STD_FLAGS=()
+      WASM_TEST_FLAGS=()
       ;;
     debian)
       # rustup's proxies come first on PATH; this route must use Debian's rustc, cargo and rust-lld.
       export PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
       export RUSTC_BOOTSTRAP=1 # -Zbuild-std on a stable compiler
       CARGO=/usr/bin/cargo
-      WASM_STD_FLAGS=(-Zbuild-std=std,panic_abort)
+      # `test` too, also for the site build: `cargo test` adds it to the std it builds, and when
+      # two invocations build std differently, the second one finds two compiler_builtins in
+      # target/ and fails with "duplicate lang item in crate core".
+      WASM_STD_FLAGS=(-Zbuild-std=std,panic_abort,test)
+      # Test harnesses would otherwise be built with panic=unwind (release has panic=abort), so
+      # std would be built twice in one run, with the same "duplicate lang item" failure.
+      WASM_TEST_FLAGS=(-Zpanic-abort-tests)
       ;;
     *) die "no wasm32 toolchain: run ./scripts/setup.sh" ;;
   esac

@@ -22,9 +22,10 @@ export const WEBGPU_FLAGS = [
 ];
 export const ARTIFACTS = new URL("../../artifacts/", import.meta.url);
 
-/** Serves dist/ on a free port; returns { url, close }. */
+/** Serves the built site (dist/, or $CNN_LAB_DIST as for build-web.sh) on a free port. */
 export async function serveSite() {
-  const server = await startServer({ root: new URL("../../dist", import.meta.url).pathname, port: 0 });
+  const root = new URL(`../../${process.env.CNN_LAB_DIST ?? "dist"}/`, import.meta.url).pathname;
+  const server = await startServer({ root, port: 0 });
   const { port } = server.address();
   return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((ok) => server.close(ok)) };
 }
