@@ -133,3 +133,36 @@ test('a message from an origin that is not listed is ignored with a warning', as
   });
   await ctx.close();
 });
+
+test('elements share one engine worker; a finished training run is reported with its metrics', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const workers = [];
+  page.on('worker', (w) => workers.push(w.url()));
+  await page.goto(`${site.origin}/www/embed/demo.html`);
+  await page.locator('#lab-conv form').first().waitFor();
+  assert.deepEqual(workers, [], 'exercises without training start no worker');
+  // two exercises that need the engine; the protocol test double of tests/e2e-lab stands in for it
+  await page.evaluate(() => {
+    for (const ex of ['train-cnn', 'what-cnns-learn']) {
+      const el = document.createElement('cnn-lab');
+      el.setAttribute('exercise', ex);
+      el.setAttribute('worker', '/tests/e2e-lab/protocol-double-worker.js');
+      el.id = `lab-${ex}`;
+      document.querySelector('article').append(el);
+    }
+  });
+  await page.evaluate(() => {
+    window.finished = new Promise((resolve) => document.addEventListener('training-finished', (e) => resolve(e.detail), { once: true }));
+  });
+  const sec = page.locator('#lab-train-cnn section[data-exercise="train-cnn"]');
+  await sec.getByRole('button', { name: 'Create model and train' }).click();
+  await until(async () => (await events(page)).some((e) => e.includes('train-cnn · training-finished')), { what: 'training-finished', timeout: 20000 });
+  const detail = await page.evaluate(() => window.finished);
+  assert.equal(detail.exercise, 'train-cnn');
+  assert.equal(detail.slot, 'cnn');
+  assert.equal(detail.stopped, false);
+  assert.equal(typeof detail.metrics.accuracy, 'number');
+  assert.equal(workers.length, 1, `one shared worker: ${workers.join(', ')}`);
+  await ctx.close();
+});
