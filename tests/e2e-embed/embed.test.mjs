@@ -144,8 +144,17 @@ test('elements share one engine worker; a finished training run is reported with
   assert.deepEqual(workers, [], 'exercises without training start no worker');
   // two exercises that need the engine; the protocol test double of tests/e2e-lab stands in for it
   await page.evaluate(() => {
+    // record what the page sends to the worker
+    window.sent = [];
+    const post = Worker.prototype.postMessage;
+    Worker.prototype.postMessage = function (msg, ...rest) {
+      window.sent.push(structuredClone(msg));
+      return post.call(this, msg, ...rest);
+    };
     for (const ex of ['train-cnn', 'what-cnns-learn']) {
       const el = document.createElement('cnn-lab');
+      if (ex === 'train-cnn') el.setAttribute('dataset-size', '500');
+      else el.setAttribute('backend', 'cpu');
       el.setAttribute('exercise', ex);
       el.setAttribute('worker', '/tests/e2e-lab/protocol-double-worker.js');
       el.id = `lab-${ex}`;
@@ -164,5 +173,10 @@ test('elements share one engine worker; a finished training run is reported with
   assert.equal(detail.stopped, false);
   assert.equal(typeof detail.metrics.accuracy, 'number');
   assert.equal(workers.length, 1, `one shared worker: ${workers.join(', ')}`);
+  const trains = await page.evaluate(() => window.sent.filter((m) => m.type === 'train'));
+  assert.equal(trains.length, 1);
+  assert.equal(trains[0].trainSize, 500, 'dataset-size caps the run');
+  const backends = await page.evaluate(() => window.sent.filter((m) => m.type === 'setBackend').map((m) => m.prefer));
+  assert.deepEqual(backends, ['cpu'], 'backend="cpu" on the second element');
   await ctx.close();
 });

@@ -1,6 +1,6 @@
 // Embedding the lab in a course page.
 //   <script type="module" src=".../www/embed/embed.js"></script>
-//   <cnn-lab exercise="convolution" theme="dark" hide-solutions preset="tiny" backend="cpu"></cnn-lab>
+//   <cnn-lab exercise="train-cnn" theme="dark" hide-solutions preset="tiny" backend="cpu" dataset-size="2000">
 // Every <cnn-lab> on a page shares one engine worker, started only when an exercise needs it.
 // Each element dispatches (bubbling) DOM events: exercise-started, check-answered { id, right, value },
 // training-finished { slot, metrics, stopped, epochs }, exercise-completed; and has the methods
@@ -30,13 +30,17 @@ export function pageEngine(workerUrl) {
   return sharedEngine;
 }
 
-// A per-exercise view of the shared engine that reports finished training runs to `report`.
-function observedEngine(workerUrl, report) {
+// A per-exercise view of the shared engine: reports finished training runs to `report`, and caps
+// the training-set size of every run at `datasetSize` when given.
+function observedEngine(workerUrl, report, datasetSize) {
   return new Proxy({}, {
     get(_, key) {
       const real = pageEngine(workerUrl);
       if (key === 'call') {
         return (type, fields, opts) => {
+          if (type === 'train' && datasetSize > 0) {
+            fields = { ...fields, trainSize: Math.min(fields?.trainSize ?? Infinity, datasetSize) };
+          }
           const answer = real.call(type, fields, opts);
           if (type === 'train') {
             answer.then(
@@ -67,7 +71,10 @@ function selectPreset(root, name) {
 }
 
 // Mounts one exercise into `root` with saved progress restored. Returns an EventTarget controller.
-export function mountExercise(root, { exercise, preset = null, hideSolutions = false, theme = 'light', backend = null, workerUrl = null } = {}) {
+export function mountExercise(
+  root,
+  { exercise, preset = null, hideSolutions = false, theme = 'light', backend = null, datasetSize = null, workerUrl = null } = {},
+) {
   addStylesheet('./embed.css');
   const ctl = new EventTarget();
   const emit = (type, detail = {}) => ctl.dispatchEvent(new CustomEvent(type, { detail: { exercise, ...detail } }));
@@ -83,7 +90,8 @@ export function mountExercise(root, { exercise, preset = null, hideSolutions = f
     started = true;
     emit('exercise-started');
   };
-  const engine = observedEngine(workerUrl, (d) => emit('training-finished', d));
+  const size = Math.floor(Number(datasetSize));
+  const engine = observedEngine(workerUrl, (d) => emit('training-finished', d), Number.isFinite(size) && size > 0 ? size : 0);
 
   async function mount() {
     root.replaceChildren();
@@ -130,6 +138,7 @@ export class CnnLabElement extends HTMLElement {
       hideSolutions: this.hasAttribute('hide-solutions'),
       theme: this.getAttribute('theme') || 'light',
       backend: this.getAttribute('backend'),
+      datasetSize: this.getAttribute('dataset-size'),
       workerUrl: this.getAttribute('worker'),
     });
     for (const type of [...EVENTS, 'ready']) {

@@ -1,5 +1,5 @@
 // The iframe route: www/embed/frame.html?exercise=NAME[&preset=P][&hide-solutions=1][&theme=dark]
-// [&backend=cpu|auto][&origins=https://a.example,https://b.example]
+// [&backend=cpu|auto][&dataset-size=N][&origins=https://a.example,https://b.example]
 // Shows one exercise and talks to the embedding page with postMessage:
 //   to the parent:   { source: "cnn-lab", type: "exercise-started" | "check-answered" |
 //                      "training-finished" | "exercise-completed" | "ready", exercise, ...detail }
@@ -54,6 +54,7 @@ const ctl = mountExercise(document.getElementById('cnn-lab-frame'), {
   hideSolutions: flag('hide-solutions'),
   theme: params.get('theme') || 'light',
   backend: params.get('backend'),
+  datasetSize: params.get('dataset-size'),
 });
 
 function post(type, detail) {
