@@ -11,6 +11,9 @@
 
 pub mod backend;
 pub mod data;
+pub mod io;
 pub mod nn;
 pub mod ops;
 pub mod rng;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
