@@ -6,19 +6,19 @@
 //    with max probability >= 0.8; VAE interpolation midpoints judged confidently more often than
 //    vanilla-AE midpoints (both rates written to artifacts/e2e-lab/ae-real-<backend>.json)
 //  - no main-thread long task over 50 ms while training
-// Skipped, and reported as skipped, while www/worker.js does not exist.
+// Skipped, and reported as skipped, while the engine is not built (dist/pkg/, scripts/build-web.sh).
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { WWW, openPage, screenshotPath, serve } from './helpers.mjs';
+import { builtEngine, openPage, screenshotPath, serve } from './helpers.mjs';
 
 // AE_WORKER=tests/e2e-lab/ae-double-worker.js dry-runs this test's own plumbing against the protocol
 // test double (whose rule-based "models" pass trivially): it proves nothing about the engine.
 const DOUBLE = process.env.AE_WORKER ? path.resolve(process.env.AE_WORKER) : null;
-const HAVE_ENGINE = DOUBLE || fs.existsSync(path.join(WWW, 'worker.js'));
-const SKIP = HAVE_ENGINE ? false : 'www/worker.js is not built/merged yet';
+const ENGINE = builtEngine();
+const SKIP = DOUBLE || ENGINE ? false : 'the engine is not built: run ./scripts/build-web.sh';
 const FLAGS = ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const WEBGPU = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan', '--use-webgpu-adapter=swiftshader'];
 
@@ -66,7 +66,7 @@ let server;
 let base;
 before(async () => {
   if (SKIP) return;
-  ({ server, base } = await serve(DOUBLE ? { extra: { '/www/worker.js': DOUBLE } } : {}));
+  ({ server, base } = await serve({ extra: DOUBLE ? { '/www/worker.js': DOUBLE } : ENGINE }));
 });
 after(() => server?.close());
 

@@ -11,6 +11,15 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const WWW = path.join(ROOT, 'www');
 export const ARTIFACTS = path.join(ROOT, 'artifacts', 'e2e-lab');
 
+// The engine as scripts/build-web.sh builds it into dist/pkg/: www/worker.js imports
+// ../pkg/cnn-lab.js, so the real-engine tests serve these two files at /pkg/ beside the repository.
+export const PKG = path.join(ROOT, 'dist', 'pkg');
+export function builtEngine() {
+  const files = ['cnn-lab.js', 'cnn-lab_bg.wasm'];
+  if (!files.every((f) => fs.existsSync(path.join(PKG, f)))) return null;
+  return Object.fromEntries(files.map((f) => [`/pkg/${f}`, path.join(PKG, f)]));
+}
+
 export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; worker-src 'self'; connect-src 'self'";
 
 const TYPES = {
