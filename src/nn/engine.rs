@@ -332,6 +332,7 @@ impl Engine {
         let Some(p) = dispatch!(&mut self.any, t => t.step().await) else {
             return Ok(None);
         };
+        self.device_errors()?;
         if !p.loss.is_finite() || p.losses.iter().any(|l| !l.1.is_finite()) {
             let good = std::mem::take(&mut self.good);
             dispatch!(&mut self.any, t => { restore(t, &good); t.stop() });
@@ -351,6 +352,18 @@ impl Engine {
             self.good = dispatch!(&mut self.any, t => snapshot(t).await);
         }
         Ok(Some(p))
+    }
+
+    /// Validation errors, out-of-memory or a lost device, which WebGPU reports on the side.
+    fn device_errors(&self) -> Result<(), String> {
+        #[cfg(feature = "webgpu")]
+        if let Any::Gpu(t) = &self.any {
+            let errors = t.be.errors();
+            if !errors.is_empty() {
+                return Err(format!("the GPU failed: {}", errors.join("; ")));
+            }
+        }
+        Ok(())
     }
 
     /// Drops the run's training data (the model keeps only the held-out digits between runs).

@@ -60,8 +60,8 @@ for (const [label, args] of [['cpu', FLAGS], ['webgpu', [...FLAGS, ...WEBGPU]]])
       const sec = page.locator('#ex-train-cnn');
       const full = label === 'cpu';
       if (!full) {
-        await sec.getByLabel('epochs').fill('1');
-        await sec.getByLabel('training digits').fill('320');
+        await sec.getByLabel('epochs', { exact: true }).fill('1');
+        await sec.getByLabel('training digits', { exact: true }).fill('320');
       }
       await page.evaluate(() => { window.__watch = true; });
       await sec.getByRole('button', { name: 'Create model and train' }).click();

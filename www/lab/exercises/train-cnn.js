@@ -218,7 +218,7 @@ export default {
         field('learning rate', lrIn).wrap,
         field('optimizer', optSel).wrap,
         field('training digits', sizeIn).wrap,
-        field('augment the training digits', augmentIn, 'random rotation ±10°, shift ±2 px, zoom ±10% (exercise 7)').wrap,
+        field('random augmentation', augmentIn, 'random rotation ±10°, shift ±2 px, zoom ±10% (exercise 7)').wrap,
       ),
       h('div', { class: 'row' }, trainBtn),
       engineSummary,
