@@ -111,6 +111,9 @@ async fn elementwise_and_activations() {
         check("add", r, &[TOL]);
         let r = both!(&gpu, [b.clone()] => [x], [a.clone()] => [y], |be| be.add_assign(y, x));
         check("add_assign", r, &[TOL]);
+        // One buffer in two input slots (WebGPU forbids that binding; the backend copies it).
+        let r = both!(&gpu, [a.clone()] => [x], [junk.clone()] => [y], |be| be.add(x, x, y));
+        check("add(x, x)", r, &[TOL]);
         for act in [Act::Relu, Act::LeakyRelu(0.1), Act::Sigmoid, Act::Tanh] {
             let x = away_from_zero(&mut rng, len, 1e-3)
                 .iter()
@@ -593,6 +596,16 @@ async fn training_steps_match_cpu_with_one_submit_per_step_and_flat_memory() {
     assert!(
         bytes[2..].iter().all(|&b| b == bytes[1]),
         "GPU memory grows: {bytes:?}"
+    );
+    // Between models the idle pool is freed, and the backend keeps working.
+    let before = gpu.allocated_bytes();
+    gpu.trim();
+    assert!(gpu.allocated_bytes() < before, "trim frees idle buffers");
+    let (again, _) = ae_train(&gpu, AE, 2, |_, _| {}).await;
+    check(
+        "AE after trim",
+        (vec![cpu_losses[..2].to_vec()], vec![again]),
+        &[TOL_LONG],
     );
     no_errors(&gpu);
 }

@@ -48,7 +48,7 @@ impl Gpu {
         i: usize,
         o: usize,
     ) {
-        let d = &self.dummy;
+        let d = &self.dummy[0];
         if let Some(dx) = dx {
             // dx [n, i] = dy [n, o] . w [o, i]
             let p = [n, i, o, o, 1, i, 1, 0].map(|v| v as u32);
@@ -106,7 +106,7 @@ impl Gpu {
         let (m, n) = (g.out_c, g.n * g.out_h() * g.out_w());
         let k = g.in_c * g.kh * g.kw;
         let p = Self::conv_params(g, b.is_some(), [m, n, k], k);
-        let b = b.unwrap_or(&self.dummy);
+        let b = b.unwrap_or(&self.dummy[0]);
         self.run(
             Module::ConvFwd,
             "gemm",
@@ -129,15 +129,10 @@ impl Gpu {
         let (m, n) = (g.in_c, g.n * g.in_h * g.in_w);
         let k = g.out_c * g.kh * g.kw;
         let p = Self::conv_params(g, b.is_some(), [m, n, k], k);
-        let d = &self.dummy;
-        let b = b.unwrap_or(d);
-        self.run(
-            Module::ConvDx,
-            "gemm",
-            &p,
-            &[d, w, dy, dx, b],
-            gemm_groups(m, n),
-        );
+        let [d0, d1] = &self.dummy;
+        let b = b.unwrap_or(d1);
+        let bufs = [d0, w, dy, dx, b];
+        self.run(Module::ConvDx, "gemm", &p, &bufs, gemm_groups(m, n));
     }
 
     /// dw [oc, ic, kh, kw] = dy . im2col(x)^T: M = oc, N = ic * kh * kw, K = n * oh * ow.

@@ -42,8 +42,9 @@ pub struct Gpu {
     limits: wgpu::Limits,
     pool: Rc<RefCell<Pool>>,
     rec: RefCell<Recorder>,
-    /// Bound to binding slots an entry point declares but does not read.
-    dummy: GpuBuf,
+    /// Bound to binding slots an entry point declares but does not read (two, because one buffer
+    /// may not fill two slots of a dispatch).
+    dummy: [GpuBuf; 2],
     lost: Arc<AtomicBool>,
     /// Why the device was lost, and uncaptured errors (validation, out-of-memory), for the page.
     errors: Arc<Mutex<Vec<String>>>,
@@ -90,7 +91,7 @@ impl Gpu {
 
         let pool = Rc::new(RefCell::new(Pool::default()));
         let rec = Recorder::new(&device, &queue, limits.min_uniform_buffer_offset_alignment);
-        let dummy = GpuBuf::new(&pool, &device, 1);
+        let dummy = [0, 1].map(|_| GpuBuf::new(&pool, &device, 1));
         Ok(Gpu {
             device,
             queue,
@@ -132,6 +133,13 @@ impl Gpu {
         self.pool.borrow().allocated_bytes
     }
 
+    /// Frees the pool's idle buffers (between models; a training loop never needs it).
+    pub fn trim(&self) {
+        self.submit();
+        self.rec.borrow_mut().clear_bind_groups();
+        self.pool.borrow_mut().trim();
+    }
+
     /// Command-buffer submissions so far.
     pub fn submits(&self) -> u64 {
         self.rec.borrow().submits
@@ -162,9 +170,36 @@ impl Gpu {
         if self.rec.borrow().full() {
             self.submit();
         }
+        // WebGPU rejects a dispatch that binds one buffer twice when a binding is writable (ours all
+        // are), so a buffer passed as two inputs (`add(x, x, y)`) is bound once and copied once.
+        let dup = |i: usize| bufs[..i].iter().any(|p| p.raw().id == bufs[i].raw().id);
+        let copies: Vec<(usize, GpuBuf)> = (0..bufs.len())
+            .filter(|&i| dup(i))
+            .map(|i| (i, self.copy_of(bufs[i])))
+            .collect();
+        let mut bound = bufs.to_vec();
+        for (i, c) in &copies {
+            bound[*i] = c;
+        }
         self.rec
             .borrow_mut()
-            .dispatch(module, entry, params, bufs, groups);
+            .dispatch(module, entry, params, &bound, groups);
+    }
+
+    /// A pooled copy of `src`, recorded in order (retired when dropped, so live until the submit).
+    fn copy_of(&self, src: &GpuBuf) -> GpuBuf {
+        let copy = GpuBuf::new(&self.pool, &self.device, src.len());
+        if !src.is_empty() {
+            let bytes = src.len() as u64 * 4;
+            self.rec.borrow_mut().encoder().copy_buffer_to_buffer(
+                src.buffer(),
+                0,
+                copy.buffer(),
+                0,
+                bytes,
+            );
+        }
+        copy
     }
 
     /// Workgroups for `threads` threads of a 1-D kernel, folded into a 2-D grid when one dimension

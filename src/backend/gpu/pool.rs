@@ -59,6 +59,19 @@ impl Pool {
         }
     }
 
+    /// Destroys the free buffers (the engine calls this between models: a new model's sizes
+    /// would not reuse them). Buffers in use, and retired ones, are kept.
+    pub fn trim(&mut self) {
+        for (bytes, raws) in self.free.drain() {
+            self.allocated_bytes -= bytes * raws.len() as u64;
+            raws.iter().for_each(|r| r.buffer.destroy());
+        }
+        for (bytes, bufs) in self.staging_free.drain() {
+            self.allocated_bytes -= bytes * bufs.len() as u64;
+            bufs.iter().for_each(wgpu::Buffer::destroy);
+        }
+    }
+
     /// A MAP_READ buffer of at least `bytes` for one readback; give it back with `return_staging`.
     pub fn take_staging(&mut self, device: &wgpu::Device, bytes: u64) -> wgpu::Buffer {
         let bytes = bytes.next_multiple_of(256);

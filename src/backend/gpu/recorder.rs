@@ -140,6 +140,11 @@ impl Recorder {
         bg
     }
 
+    /// Forgets every cached bind group (they keep their buffers alive).
+    pub fn clear_bind_groups(&mut self) {
+        self.bind_groups.clear();
+    }
+
     /// Submits everything recorded since the last submit (no-op when nothing was).
     pub fn submit(&mut self) {
         let Some(encoder) = self.encoder.take() else {
