@@ -389,6 +389,9 @@ fn parse_train(t: &JsValue) -> Res<TrainRequest> {
         train_size: num(t, "trainSize")
             .map(|_| count(t, "trainSize", None))
             .transpose()?,
+        test_size: num(t, "testSize")
+            .map(|_| count(t, "testSize", None))
+            .transpose()?,
         classes,
         augment: parse_augment(&field(t, "augment"), &field(t, "noise"))?,
     })

@@ -51,6 +51,7 @@ fn request(epochs: usize, lr: f32) -> TrainRequest {
         train_size: None,
         classes: None,
         augment: None,
+        test_size: None,
     }
 }
 

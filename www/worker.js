@@ -9,7 +9,7 @@
 import initWasm, * as wasm from "../pkg/cnn-lab.js";
 
 const SLICE_MS = 40; // training time per slot between yields
-const PROGRESS_MS = 100; // at most this often a progress event per slot
+const PROGRESS_MS = 200; // at most this often a progress event per slot
 
 let panicked = false;
 // Rust's panic hook calls this (src/web.rs) before the wasm instance traps.

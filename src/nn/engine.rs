@@ -192,6 +192,8 @@ pub struct TrainRequest {
     pub classes: Option<Vec<u8>>,
     /// Input augmentation and noise; autoencoders keep the clean digit as their target.
     pub augment: Option<Augment>,
+    /// Measure the per-epoch test metrics on the first `n` held-out digits only (for slow devices).
+    pub test_size: Option<usize>,
 }
 
 /// The compute device a new model is built on.
@@ -243,6 +245,7 @@ pub struct Engine {
     /// last epoch: what a run that diverges falls back to.
     good: Vec<Vec<f32>>,
     epoch: usize,
+    test_size: Option<usize>,
 }
 
 impl Engine {
@@ -270,6 +273,7 @@ impl Engine {
             any,
             good: Vec::new(),
             epoch: 0,
+            test_size: None,
         })
     }
 
@@ -322,6 +326,7 @@ impl Engine {
             t.set_augment(req.augment);
         });
         self.epoch = 0;
+        self.test_size = req.test_size;
         self.good = dispatch!(&mut self.any, t => snapshot(t).await);
         Ok(dispatch!(&self.any, t => t.steps_per_epoch()))
     }
@@ -374,9 +379,20 @@ impl Engine {
         })
     }
 
-    /// Loss terms and accuracy on the held-out digits.
+    /// Loss terms and accuracy on the held-out digits (the run's `test_size` first ones).
     pub async fn test_metrics(&mut self) -> Evaluation {
-        dispatch!(&mut self.any, t => t.evaluate().await)
+        let n = self.test_size;
+        dispatch!(&mut self.any, t => {
+            let all = n.filter(|&n| n > 0 && n < t.test.len()).map(|n| {
+                let part = owned(first(t.test.all(), n));
+                std::mem::replace(&mut t.test, part)
+            });
+            let ev = t.evaluate().await;
+            if let Some(all) = all {
+                t.test = all;
+            }
+            ev
+        })
     }
 
     /// Accuracy, confusion matrix and misclassified digits of a classifier on the held-out
