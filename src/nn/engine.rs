@@ -157,7 +157,7 @@ fn check_cnn(layers: &[LayerSpec]) -> Result<(), String> {
 /// The ResNet exercise's networks: a conv-BN-ReLU stem (width 4), `(depth - 2) / 2` two-conv blocks
 /// spread over three stages (width doubling, size halving), global average pooling, dense 10.
 fn deep(depth: usize, skip: bool) -> Result<ClassifierConfig, String> {
-    if !(4..=40).contains(&depth) || depth % 2 != 0 {
+    if !(4..=40).contains(&depth) || !depth.is_multiple_of(2) {
         return Err(format!("depth {depth}: use an even number from 4 to 40"));
     }
     let blocks = (depth - 2) / 2;
@@ -197,12 +197,15 @@ pub struct TrainRequest {
 }
 
 /// The compute device a new model is built on.
+// One per model, moved once: the size difference between the variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Device {
     Cpu,
     #[cfg(feature = "webgpu")]
     Gpu(Gpu),
 }
 
+#[allow(clippy::large_enum_variant)]
 enum Any {
     Cpu(Trainer<Cpu>),
     #[cfg(feature = "webgpu")]
@@ -463,7 +466,7 @@ impl Engine {
 
     pub async fn decode(&mut self, codes: &[f32]) -> Result<Vec<f32>, String> {
         let len = self.latent_len().ok_or("a classifier has no decoder")?;
-        if codes.is_empty() || codes.len() % len != 0 {
+        if codes.is_empty() || !codes.len().is_multiple_of(len) {
             return Err(format!(
                 "codes of {len} numbers expected, got {} numbers",
                 codes.len()
@@ -503,7 +506,7 @@ impl Engine {
 
 fn check_images(images: &[f32]) -> Result<(), String> {
     let px = INPUT.1 * INPUT.2;
-    if images.is_empty() || images.len() % px != 0 {
+    if images.is_empty() || !images.len().is_multiple_of(px) {
         return Err(format!(
             "whole 28x28 images expected, got {} numbers",
             images.len()
