@@ -239,10 +239,10 @@ fn classes_noise_and_vae_codes() {
 #[test]
 #[cfg_attr(debug_assertions, ignore = "trains for real: run with --release")]
 fn exercise_5_preset_reaches_97_percent_with_its_augmentation() {
-    // The page's preset: 6 epochs, batch 32, Adam 0.002, rotation ±10°, shift ±2 px, zoom ±10%.
+    // The page's preset: 8 epochs, batch 32, Adam 0.002, rotation ±10°, shift ±2 px, zoom ±10%.
     let data = mnist();
     let mut e = Engine::new(Device::Cpu, &preset(), 1, &data).unwrap();
-    let mut req = request(6, 2e-3);
+    let mut req = request(8, 2e-3);
     req.augment = Some(Augment {
         max_rotate_deg: 10.0,
         max_shift: 2.0,
@@ -264,7 +264,7 @@ fn exercise_5_preset_reaches_97_percent_with_its_augmentation() {
         }
     }
     let report = block_on(e.test_report(None)).unwrap();
-    println!("preset: {:.2}% after 6 epochs", 100.0 * report.accuracy);
+    println!("preset: {:.2}% after 8 epochs", 100.0 * report.accuracy);
     assert!(report.accuracy >= 0.97, "{}", report.accuracy);
     assert_eq!(report.confusion.iter().sum::<i32>(), 2000);
     let shifted = block_on(e.test_report(Some((20.0, 3.0)))).unwrap();
@@ -273,4 +273,64 @@ fn exercise_5_preset_reaches_97_percent_with_its_augmentation() {
         100.0 * shifted.accuracy
     );
     assert!(shifted.accuracy < report.accuracy && shifted.accuracy > 0.5);
+}
+
+/// The VAE acceptance of issue 6 as the page runs it (tests/e2e-lab/ae-real.test.mjs), natively:
+/// 100 prior samples of a 16-d VAE judged by the lab's small CNN; at least 70 must be judged with
+/// probability >= 0.8. NOT REACHED: 44 with the page's settings (784-256-16, beta 1, 20 epochs,
+/// Adam 0.002, batch 32); beta 2: 48, beta 4: 58, hidden 512: 50, two hidden layers 512-256: 66
+/// (69 with beta 2).
+/// HIDDEN, BETA, EPOCHS, LR and BATCH override the page's settings.
+#[test]
+#[ignore = "issue 6's VAE target is not reached yet (see above); run by hand with --ignored"]
+fn vae_prior_samples_judged_by_the_lab_cnn() {
+    use LayerSpec::*;
+    let env = |k: &str, d: f32| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let data = mnist();
+    let relu = Activation(Act::Relu);
+    let judge_spec = ModelSpec::Cnn(vec![
+        conv(8, 5),
+        relu.clone(),
+        MaxPool { k: 2, stride: 2 },
+        conv(16, 3),
+        relu.clone(),
+        MaxPool { k: 2, stride: 2 },
+        Flatten,
+        Dense { units: 64 },
+        relu,
+        Dense { units: 10 },
+    ]);
+    let mut judge = Engine::new(Device::Cpu, &judge_spec, 3, &data).unwrap();
+    block_on(judge.begin(&request(4, 2e-3), &data)).unwrap();
+    run(&mut judge).unwrap();
+    let spec = ModelSpec::Vae {
+        latent: 16,
+        hidden: env("HIDDEN", 256.0) as usize,
+        beta: env("BETA", 1.0),
+    };
+    let mut vae = Engine::new(Device::Cpu, &spec, 1, &data).unwrap();
+    let mut req = request(env("EPOCHS", 20.0) as usize, env("LR", 2e-3));
+    req.batch = env("BATCH", 32.0) as usize;
+    block_on(vae.begin(&req, &data)).unwrap();
+    run(&mut vae).unwrap();
+    let ev = block_on(vae.test_metrics());
+    let samples = block_on(vae.sample(100, 11)).unwrap();
+    let probs = block_on(judge.predict(&samples)).unwrap();
+    let sure = probs
+        .chunks(10)
+        .filter(|p| p.iter().cloned().fold(0.0, f32::max) >= 0.8)
+        .count();
+    println!(
+        "VAE {spec:?} {req:?}: {:?}; {sure} of 100 samples judged confidently",
+        ev.losses
+    );
+    assert!(
+        sure >= 70,
+        "{sure} of 100 prior samples judged with probability >= 0.8"
+    );
 }
