@@ -98,6 +98,7 @@ async function slice(slot, run) {
   let r;
   try {
     r = await engine(() => wasm.train_steps(slot, SLICE_MS));
+    if (runs.get(slot) !== run) return; // stopped or replaced (createModel) meanwhile
     const p = r.progress;
     if (p) {
       const now = performance.now();
