@@ -249,7 +249,13 @@ pub struct Engine {
     good: Vec<Vec<f32>>,
     epoch: usize,
     test_size: Option<usize>,
+    /// The run's first training loss: a loss this many times larger means the run diverged.
+    first_loss: Option<f32>,
 }
+
+/// How many times its first loss (or 1, whichever is larger) a run's loss may grow before the run
+/// counts as diverged, when it is still finite.
+const DIVERGED: f32 = 1e4;
 
 impl Engine {
     pub fn new(
@@ -277,6 +283,7 @@ impl Engine {
             good: Vec::new(),
             epoch: 0,
             test_size: None,
+            first_loss: None,
         })
     }
 
@@ -330,6 +337,7 @@ impl Engine {
         });
         self.epoch = 0;
         self.test_size = req.test_size;
+        self.first_loss = None;
         self.good = dispatch!(&mut self.any, t => snapshot(t).await);
         Ok(dispatch!(&self.any, t => t.steps_per_epoch()))
     }
@@ -341,12 +349,14 @@ impl Engine {
             return Ok(None);
         };
         self.device_errors()?;
-        if !p.loss.is_finite() || p.losses.iter().any(|l| !l.1.is_finite()) {
+        let first = *self.first_loss.get_or_insert(p.loss);
+        let exploded = p.loss > DIVERGED * first.max(1.0);
+        if exploded || !p.loss.is_finite() || p.losses.iter().any(|l| !l.1.is_finite()) {
             let good = std::mem::take(&mut self.good);
             dispatch!(&mut self.any, t => { restore(t, &good); t.stop() });
             return Err(format!(
-                "the loss became {} at step {} (is the learning rate too high?); training stopped \
-                 and the weights from {} were kept",
+                "the loss diverged to {} at step {} (is the learning rate too high?); training \
+                 stopped and the weights from {} were kept",
                 p.loss,
                 p.step,
                 match self.epoch {
