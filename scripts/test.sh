@@ -4,9 +4,12 @@
 #              on lavapipe (skipped when Cargo.toml has no `webgpu` feature)
 #   browser    wasm-bindgen-test in headless Chromium, in a dedicated worker: once with SwiftShader's
 #              WebGPU adapter, once without WebGPU
-#   e2e        the built site, served and driven by playwright-core (tests/e2e/), with screenshots
-# Logs and screenshots go to artifacts/. A GPU test without an adapter prints "SKIPPED: ..."; those
-# are counted, and in the WebGPU runs any skip is a failure (the adapter must be there).
+#   e2e        the built site, served and driven by playwright-core (tests/e2e/, tests/e2e-lab/,
+#              tests/e2e-embed/; the real-engine tests load the freshly built dist/pkg/), with screenshots
+# Logs and screenshots go to artifacts/. A test that cannot run prints "SKIPPED: ..."; those are
+# counted, and in the WebGPU runs a GPU test skipped for want of an adapter is a failure.
+# The native phase installs numpy + safetensors (tests/python/setup.sh) and requires the Python
+# round trip to run (CNN_LAB_REQUIRE_PYTHON=1).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 T0=$(date +%s)
@@ -30,6 +33,15 @@ run() {
 # Counts in a log: libtest's "test result:" lines summed, and "SKIPPED:" lines.
 count() { { grep -o "[0-9]* $2;" "$LOGS/$1.log" || true; } | awk '{s += $1} END {print s + 0}'; }
 skips() { grep -c 'SKIPPED:' "$LOGS/$1.log" || true; }
+# Only the skips of GPU tests that found no adapter (tests/gpu_parity.rs, tests/browser_backend.rs).
+gpu_skips() { grep -cE 'SKIPPED: no (GPU|WebGPU) adapter' "$LOGS/$1.log" || true; }
+# node --test's spec reporter summary of a log as "passed failed skipped" columns.
+record_node() {
+  SUMMARY+=("$(printf '%-30s %4s passed %4s failed %4s skipped' "$1" \
+    "$(sed -n 's/^ℹ pass \([0-9]*\)/\1/p' "$LOGS/$1.log")" \
+    "$(sed -n 's/^ℹ fail \([0-9]*\)/\1/p' "$LOGS/$1.log")" \
+    "$(sed -n 's/^ℹ skipped \([0-9]*\)/\1/p' "$LOGS/$1.log")")")
+}
 record() { SUMMARY+=("$(printf '%-30s %4s passed %4s failed %4s skipped' "$1" "$(count "$1" passed)" "$(count "$1" failed)" "$(skips "$1")")"); }
 
 if $CARGO fmt --version >/dev/null 2>&1; then
@@ -37,7 +49,11 @@ if $CARGO fmt --version >/dev/null 2>&1; then
   $CARGO fmt --check || fail "cargo fmt --check (run cargo fmt)"
 fi
 
+phase "python round trip: tests/python/setup.sh (numpy + safetensors)"
+./tests/python/setup.sh || fail "python venv (tests/python/setup.sh)"
+
 phase "native: cargo test --release"
+export CNN_LAB_REQUIRE_PYTHON=1
 run native $CARGO test --release -- --show-output || fail "native tests"
 record native
 
@@ -45,7 +61,7 @@ if has_feature webgpu; then
   phase "native: cargo test --release --features webgpu (wgpu on lavapipe)"
   run native-webgpu $CARGO test --release --features webgpu -- --show-output || fail "native webgpu tests"
   record native-webgpu
-  [ "$(skips native-webgpu)" = 0 ] || fail "native GPU tests skipped: lavapipe gave no adapter"
+  [ "$(gpu_skips native-webgpu)" = 0 ] || fail "native GPU tests skipped: lavapipe gave no adapter"
 fi
 
 # The runner reads the browser's flags from the capabilities file; test binaries that do not pick
@@ -61,7 +77,7 @@ phase "browser: wasm-bindgen-test with WebGPU (SwiftShader)"
 run browser-webgpu browser_tests webgpu || fail "browser tests with WebGPU"
 record browser-webgpu
 grep -q 'PROBE: WebGPU adapter:' "$LOGS/browser-webgpu.log" || fail "no WebGPU adapter with the SwiftShader flags"
-[ "$(skips browser-webgpu)" = 0 ] || fail "GPU tests skipped although WebGPU was enabled"
+[ "$(gpu_skips browser-webgpu)" = 0 ] || fail "GPU tests skipped although WebGPU was enabled"
 
 phase "browser: wasm-bindgen-test without WebGPU"
 run browser-no-webgpu browser_tests no-webgpu || fail "browser tests without WebGPU"
@@ -72,10 +88,14 @@ phase "build the site (scripts/build-web.sh)"
 if run build-web ./scripts/build-web.sh; then
   phase "e2e: playwright-core (tests/e2e/)"
   run e2e node --test --test-reporter=spec tests/e2e/ || fail "e2e tests"
-  SUMMARY+=("$(printf '%-30s %4s passed %4s failed %4s skipped' e2e \
-    "$(sed -n 's/^ℹ pass \([0-9]*\)/\1/p' "$LOGS/e2e.log")" \
-    "$(sed -n 's/^ℹ fail \([0-9]*\)/\1/p' "$LOGS/e2e.log")" \
-    "$(sed -n 's/^ℹ skipped \([0-9]*\)/\1/p' "$LOGS/e2e.log")")")
+  record_node e2e
+  # One file at a time: each launches Chromium, and the real-engine tests train in the page.
+  phase "e2e: the lab's pages (tests/e2e-lab/, engine from dist/pkg/)"
+  run e2e-lab node --test --test-reporter=spec --test-concurrency=1 tests/e2e-lab/ || fail "e2e-lab tests"
+  record_node e2e-lab
+  phase "e2e: embedding, saved work, offline, CSP (tests/e2e-embed/)"
+  run e2e-embed node --test --test-reporter=spec --test-concurrency=1 tests/e2e-embed/ || fail "e2e-embed tests"
+  record_node e2e-embed
 else
   fail "site build"
 fi
