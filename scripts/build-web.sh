@@ -34,6 +34,16 @@ cp index.html "$out/"
 cp -r www "$out/www"
 rm -rf "$out/www/pkg"
 if [ -d assets ]; then cp -r assets "$out/assets"; fi
+# Offline: the service worker at the root controls the whole site; the marked page registers it and
+# precache.json lists what the worker caches at install (the engine and data before any exercise
+# needs them).
+cp www/sw.js "$out/sw.js"
+sed -i 's|<html lang="en">|<html lang="en" data-offline="sw">|' "$out/index.html"
+grep -q 'data-offline="sw"' "$out/index.html"
+(cd "$out" && find . -type f \( -name '*.html' -o -name '*.js' -o -name '*.css' -o -name '*.wasm' -o -name '*.bin' \) \
+  ! -path './sw.js' | sed 's|^\./||' | sort) |
+  node -e 'const l = require("fs").readFileSync(0, "utf8").split("\n").filter(Boolean); process.stdout.write(JSON.stringify(["./", ...l], null, 1) + "\n")' \
+    >"$out/precache.json"
 
 phase_end
 size() { printf '%-28s %9d bytes raw %9d bytes gzip\n' "$1" "$(wc -c <"$2")" "$(gzip -9 -c "$2" | wc -c)"; }

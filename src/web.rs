@@ -233,6 +233,27 @@ pub fn load_data(bytes: &[u8]) -> Res<JsValue> {
     Ok(sizes)
 }
 
+/// Replaces the digits with the user's own IDX files (MNIST's standard format); models created
+/// from now on use them. `{ train, test }` sizes.
+#[wasm_bindgen]
+pub fn load_idx(
+    train_images: &[u8],
+    train_labels: &[u8],
+    test_images: &[u8],
+    test_labels: &[u8],
+) -> Res<JsValue> {
+    let mnist = crate::nn::engine::idx_digits(train_images, train_labels, test_images, test_labels)
+        .map_err(|m| JsError::new(&m))?;
+    let sizes = obj(&[
+        ("train", mnist.train().len().into()),
+        ("test", mnist.test().len().into()),
+        ("rows", mnist.data.rows.into()),
+        ("cols", mnist.data.cols.into()),
+    ]);
+    DATA.with(|d| *d.borrow_mut() = Some(Rc::new(mnist)));
+    Ok(sizes)
+}
+
 /// `{ images, labels }` of held-out digits `indices`.
 #[wasm_bindgen]
 pub fn test_images(indices: Vec<u32>) -> Res<JsValue> {
@@ -577,6 +598,18 @@ pub async fn decode(slot: String, z: Vec<f32>) -> Res<Vec<f32>> {
 #[wasm_bindgen]
 pub async fn sample(slot: String, count: u32, seed: f64) -> Res<Vec<f32>> {
     with_slot(slot, async |e| e.sample(count as usize, seed as u64).await).await
+}
+
+/// The slot's model as safetensors bytes.
+#[wasm_bindgen]
+pub async fn export_model(slot: String) -> Res<Vec<u8>> {
+    with_slot(slot, async |e| Ok(e.export().await)).await
+}
+
+/// Loads safetensors bytes into the slot's model, or fails with a message and changes nothing.
+#[wasm_bindgen]
+pub async fn import_model(slot: String, bytes: Vec<u8>) -> Res<()> {
+    with_slot(slot, async |e| e.import(&bytes)).await
 }
 
 /// `[{ name, shape, data }]`, one per top-level layer.

@@ -2,6 +2,8 @@
 // engine worker uses, and shows the engine's errors (a Rust panic included). It never computes.
 import { Engine, startEngine } from "./lab/engine-client.js";
 import { mountLab } from "./lab/lab.js";
+import { trackProgress } from "./store.js";
+import { registerServiceWorker } from "./sw-register.js";
 
 const backendLine = document.getElementById("backend");
 const errorBox = document.getElementById("error");
@@ -37,6 +39,15 @@ engine.on("fatal", ({ message }) => {
 });
 
 mountLab(document.getElementById("lab"), { engine });
+
+// Saved answers and graded checks come back after a reload (IndexedDB, www/store.js).
+for (const section of document.querySelectorAll("section.exercise")) {
+  trackProgress(section, section.dataset.exercise).restore();
+}
+
+// Offline after the first visit: the build (scripts/build-web.sh) puts sw.js next to index.html and
+// marks the page; a page served straight from the repository has no worker at its root.
+if (document.documentElement.dataset.offline === "sw") registerServiceWorker({ url: "./sw.js" });
 
 engine.init().then(
   () => {

@@ -142,6 +142,13 @@ function indicesOf(msg) {
   return Uint32Array.from({ length: msg.count }, (_, i) => msg.start + i);
 }
 
+/** A Uint8Array over an ArrayBuffer or typed array field, or an error naming the field. */
+function bytesOf(v, name) {
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  throw new Error(`${name}: expected the file's bytes (an ArrayBuffer)`);
+}
+
 const f32 = (a) => (a instanceof Float32Array ? a : Float32Array.from(a));
 
 async function handle(msg) {
@@ -197,6 +204,21 @@ async function handle(msg) {
       return { layers: await engine(() => wasm.grad_norms(slot)) };
     case "evaluate":
       return engine(() => wasm.evaluate(slot, msg.transform));
+    case "exportModel": {
+      const bytes = await engine(() => wasm.export_model(slot));
+      return { bytes, filename: `cnn-lab-${slot}.safetensors` };
+    }
+    case "importModel":
+      if (runs.has(slot)) throw new Error("stop the training before importing a model");
+      await engine(() => wasm.import_model(slot, bytesOf(msg.bytes, "bytes")));
+      return {};
+    case "loadIdx": {
+      const files = ["trainImages", "trainLabels", "testImages", "testLabels"].map((k) => bytesOf(msg[k], k));
+      await loadData(); // the bundled digits first, so that a later loadData does not put them back
+      const sizes = await engine(() => wasm.load_idx(...files));
+      data = Promise.resolve(sizes);
+      return sizes;
+    }
     case "panicTest":
       wasm.panic_for_test("deliberate panic requested by the page (#panic-test)");
       return {};

@@ -512,6 +512,51 @@ impl Engine {
     pub async fn grad_norms(&mut self) -> Vec<(String, f32)> {
         dispatch!(&mut self.any, t => t.grad_norms().await)
     }
+
+    /// The model's weights as a safetensors file (names and layouts: `io::state`).
+    pub async fn export(&mut self) -> Vec<u8> {
+        dispatch!(&mut self.any, t => {
+            crate::io::state::export_safetensors(&t.be, &mut t.model, &[("format", "pt")]).await
+        })
+    }
+
+    /// Loads weights from a safetensors file; a rejected file leaves the model as it was.
+    pub fn import(&mut self, bytes: &[u8]) -> Result<(), String> {
+        dispatch!(&mut self.any, t => {
+            crate::io::state::import_safetensors(&t.be, &mut t.model, bytes)
+                .map_err(|e| format!("the model file was not loaded: {e}"))
+        })
+    }
+}
+
+/// The digits of four standard IDX files (train/test images and labels), as the engine's data.
+/// Every model reads 28x28 digits, so other sizes are refused.
+pub fn idx_digits(
+    train_images: &[u8],
+    train_labels: &[u8],
+    test_images: &[u8],
+    test_labels: &[u8],
+) -> Result<Mnist, String> {
+    use crate::data::idx;
+    let train = idx::load(train_images, train_labels).map_err(|e| format!("training set: {e}"))?;
+    let test = idx::load(test_images, test_labels).map_err(|e| format!("test set: {e}"))?;
+    for (name, d) in [("training", &train), ("test", &test)] {
+        if (d.rows, d.cols) != (INPUT.1, INPUT.2) {
+            return Err(format!(
+                "the {name} images are {}x{}; the lab's models read {}x{} digits",
+                d.rows, d.cols, INPUT.1, INPUT.2
+            ));
+        }
+    }
+    let train_len = train.len();
+    let mut data = train;
+    data.images.extend_from_slice(&test.images);
+    data.labels.extend_from_slice(&test.labels);
+    Ok(Mnist {
+        data,
+        train_len,
+        seed: 0,
+    })
 }
 
 fn check_images(images: &[f32]) -> Result<(), String> {

@@ -8,6 +8,8 @@ import { ConfusionMatrix } from '../widgets/confusion.js';
 import { ImageGrid } from '../widgets/image-grid.js';
 import { DrawCanvas } from '../widgets/draw-canvas.js';
 import { ProbBars } from '../widgets/prob-bars.js';
+import { ModelFile } from '../widgets/model-file.js';
+import { IdxLoader } from '../widgets/idx-loader.js';
 
 export const PRESETS = {
   small: {
@@ -151,6 +153,24 @@ export default {
       },
     });
 
+    // a model exists in SLOT once created for training or for an import
+    let haveModel = false;
+    const createModel = async () => {
+      await createModels(ctx.engine(), [{ slot: SLOT, spec: { kind: 'cnn', layers: builder.specLayers() }, seed: 1 }]);
+      haveModel = true;
+    };
+    const modelFile = new ModelFile(ctx.engine, {
+      slot: SLOT,
+      // an import loads into the model the builder describes
+      ensureModel: async () => { if (!haveModel) await createModel(); },
+      onImported: async () => {
+        trained = true;
+        await showEvaluation();
+        if (!pad.isEmpty()) predict(pad.image);
+      },
+    });
+    const idxLoader = new IdxLoader(ctx.engine);
+
     builder.addEventListener('change', (e) => {
       trainBtn.disabled = !!e.detail.summary.error;
     });
@@ -182,6 +202,7 @@ export default {
       try {
         panel.say('Loading data and creating the model…');
         const [created] = await createModels(ctx.engine(), [{ slot: SLOT, spec: { kind: 'cnn', layers: builder.specLayers() }, seed: 1 }]);
+        haveModel = true;
         const same = created.totalParams === summary.total;
         engineSummary.textContent = `Engine: ${created.totalParams.toLocaleString('en-US')} parameters${same ? ' (matches the builder)' : ` (the builder computed ${summary.total.toLocaleString('en-US')})`}.`;
         panel.say('Training…');
@@ -209,6 +230,7 @@ export default {
 
     section.append(
       h('div', { class: 'controls' }, field('preset', presetSel).wrap),
+      idxLoader.el,
       builder.el,
       h(
         'div',
@@ -223,6 +245,7 @@ export default {
       h('div', { class: 'row' }, trainBtn),
       engineSummary,
       panel.el,
+      modelFile.el,
       accuracy,
       h('details', { class: 'results', open: true }, h('summary', { text: 'Confusion matrix' }), confusion.el),
       h('details', { class: 'results', open: true }, h('summary', { text: 'Misclassified test digits' }), galleryNote, gallery.el),
