@@ -56,7 +56,11 @@ fn export_then_import_predicts_the_same_and_bad_files_change_nothing() {
     let file = block_on(a.export());
 
     let mut b = Engine::new(Device::Cpu, &small_cnn(), 2, &data).unwrap();
-    assert_ne!(block_on(b.predict(&digits)).unwrap(), before, "another seed");
+    assert_ne!(
+        block_on(b.predict(&digits)).unwrap(),
+        before,
+        "another seed"
+    );
     b.import(&file).unwrap();
     assert_eq!(block_on(b.predict(&digits)).unwrap(), before);
 
@@ -66,16 +70,13 @@ fn export_then_import_predicts_the_same_and_bad_files_change_nothing() {
     bad_magic[..8].copy_from_slice(&u64::MAX.to_le_bytes());
     for (what, bytes) in [("truncated", truncated), ("huge header", bad_magic)] {
         let err = a.import(&bytes).expect_err(what);
-        assert!(err.starts_with("the model file was not loaded: "), "{what}: {err}");
+        assert!(
+            err.starts_with("the model file was not loaded: "),
+            "{what}: {err}"
+        );
         assert_eq!(block_on(a.predict(&digits)).unwrap(), before, "{what}");
     }
-    let mut other = Engine::new(
-        Device::Cpu,
-        &ModelSpec::Ae { latent: 8 },
-        1,
-        &data,
-    )
-    .unwrap();
+    let mut other = Engine::new(Device::Cpu, &ModelSpec::Ae { latent: 8 }, 1, &data).unwrap();
     let err = other.import(&file).expect_err("another architecture");
     assert!(err.contains("architecture"), "{err}");
 }
@@ -124,7 +125,12 @@ fn four_idx_files_become_the_digits_or_a_clear_message() {
     assert_eq!(block_on(e.begin(&req, &d)).unwrap(), 1);
 
     let labels = idx_labels(&[1, 2, 3]);
-    let swapped = idx_digits(&labels, &idx_images(3, 28, 0), &idx_images(2, 28, 0), &labels);
+    let swapped = idx_digits(
+        &labels,
+        &idx_images(3, 28, 0),
+        &idx_images(2, 28, 0),
+        &labels,
+    );
     assert!(swapped.unwrap_err().starts_with("training set: "));
     let count = idx_digits(
         &idx_images(3, 28, 0),
