@@ -230,7 +230,6 @@ export default {
 
     section.append(
       h('div', { class: 'controls' }, field('preset', presetSel).wrap),
-      idxLoader.el,
       builder.el,
       h(
         'div',
@@ -246,6 +245,7 @@ export default {
       engineSummary,
       panel.el,
       modelFile.el,
+      idxLoader.el,
       accuracy,
       h('details', { class: 'results', open: true }, h('summary', { text: 'Confusion matrix' }), confusion.el),
       h('details', { class: 'results', open: true }, h('summary', { text: 'Misclassified test digits' }), galleryNote, gallery.el),
