@@ -11,6 +11,7 @@
 
 pub mod backend;
 pub mod data;
+pub mod io;
 pub mod nn;
 pub mod ops;
 pub mod rng;

@@ -18,6 +18,9 @@ mod common;
 
 use cnn_lab::backend::gpu::Gpu;
 use cnn_lab::backend::{AdamStep, Backend, BnSaved, Cpu};
+use cnn_lab::data::Dataset;
+use cnn_lab::nn::models::{AutoencoderConfig, ClassifierConfig, VaeConfig};
+use cnn_lab::nn::{ModelKind, OptimizerConfig, TrainConfig, Trainer};
 use cnn_lab::ops::{Act, Conv2dGeom};
 use cnn_lab::rng::Rng;
 use common::*;
@@ -610,6 +613,109 @@ async fn training_steps_match_cpu_with_one_submit_per_step_and_flat_memory() {
     no_errors(&gpu);
 }
 
+/// Synthetic 28x28 digits (uniform pixels, random labels): enough to compare the two backends.
+fn synthetic(rng: &mut Rng, len: usize) -> Dataset {
+    Dataset {
+        images: uniform(rng, len * 28 * 28, 0.0, 1.0),
+        labels: (0..len).map(|_| rng.below(10) as u8).collect(),
+        rows: 28,
+        cols: 28,
+    }
+}
+
+/// Losses (and batch accuracy) of 3 training steps, then the test-split evaluation, of `kind`.
+async fn model_run<B: Backend + 'static>(be: B, kind: &ModelKind) -> Vec<f32> {
+    let mut rng = Rng::new(31);
+    let (train, test) = (synthetic(&mut rng, 40), synthetic(&mut rng, 13));
+    let cfg = TrainConfig {
+        batch: 7,
+        epochs: 1,
+        seed: 5,
+        optimizer: OptimizerConfig::adam(1e-3),
+    };
+    let mut t = Trainer::new(be, kind, cfg, train, test);
+    let mut out = Vec::new();
+    for _ in 0..3 {
+        let p = t.step().await.expect("a step");
+        out.extend(p.losses.iter().map(|l| l.1));
+        out.extend(p.accuracy);
+    }
+    let e = t.evaluate().await;
+    out.extend(e.losses.iter().map(|l| l.1));
+    out.extend(e.accuracy);
+    out
+}
+
+/// One short training run of every model of the course, GPU against CPU (batch 7, Adam).
+async fn models_train_like_on_the_cpu() {
+    let kinds = [
+        (
+            "reference CNN",
+            ModelKind::Classifier(ClassifierConfig::reference()),
+        ),
+        (
+            "residual CNN",
+            ModelKind::Classifier(ClassifierConfig::deep((1, 28, 28), 4, 2, 1, true)),
+        ),
+        (
+            "dense AE",
+            ModelKind::Autoencoder(AutoencoderConfig::dense((1, 28, 28), 32, 8)),
+        ),
+        (
+            "conv AE",
+            ModelKind::Autoencoder(AutoencoderConfig::conv((1, 28, 28), 4, 8, 8)),
+        ),
+        ("VAE", ModelKind::Vae(VaeConfig::dense((1, 28, 28), 32, 4))),
+    ];
+    for (name, kind) in kinds {
+        let Some(gpu) = gpu().await else { return };
+        let want = model_run(Cpu::new(), &kind).await;
+        let got = model_run(gpu, &kind).await;
+        check(name, (vec![want], vec![got]), &[TOL_LONG]);
+    }
+}
+
+/// The end-to-end check: one seeded epoch of the reference CNN on the bundled MNIST subset
+/// reaches the same test accuracy on the GPU as on the CPU (within 0.5 percentage points).
+/// Long on lavapipe (minutes): `-- --ignored epoch`.
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+#[ignore]
+fn reference_cnn_epoch_accuracy_matches_cpu() {
+    use cnn_lab::data::mnist::Mnist;
+    use cnn_lab::nn::train::owned;
+    let Some(gpu) = pollster::block_on(gpu()) else {
+        return;
+    };
+    let bytes = std::fs::read("assets/mnist-10k.bin").expect("run from the repository root");
+    let mnist = Mnist::parse(&bytes).expect("bundled MNIST");
+    let kind = ModelKind::Classifier(ClassifierConfig::reference());
+    fn epoch<B: Backend + 'static>(be: B, kind: &ModelKind, mnist: &Mnist) -> f32 {
+        let cfg = TrainConfig {
+            batch: 64,
+            epochs: 1,
+            seed: 1,
+            optimizer: OptimizerConfig::adam(1e-3),
+        };
+        let mut t = Trainer::new(be, kind, cfg, owned(mnist.train()), owned(mnist.test()));
+        while pollster::block_on(t.step()).is_some() {}
+        pollster::block_on(t.evaluate()).accuracy.unwrap()
+    }
+    let t0 = std::time::Instant::now();
+    let cpu = epoch(Cpu::new(), &kind, &mnist);
+    let t1 = std::time::Instant::now();
+    let on_gpu = epoch(gpu, &kind, &mnist);
+    eprintln!(
+        "reference CNN, 1 epoch: test accuracy CPU {:.2}% ({:.0}s), GPU {:.2}% ({:.0}s)",
+        100.0 * cpu,
+        (t1 - t0).as_secs_f64(),
+        100.0 * on_gpu,
+        t1.elapsed().as_secs_f64()
+    );
+    assert!((cpu - on_gpu).abs() <= 0.005, "CPU {cpu} vs GPU {on_gpu}");
+    assert!(cpu > 0.8, "the reference CNN learns in one epoch: {cpu}");
+}
+
 /// Native only: in the browser the lost callback arrives later from the event loop.
 #[cfg(not(target_arch = "wasm32"))]
 #[test]
@@ -700,4 +806,5 @@ run_everywhere!(
     losses_forward_backward,
     optimizers_and_sum_squares,
     training_steps_match_cpu_with_one_submit_per_step_and_flat_memory,
+    models_train_like_on_the_cpu,
 );

@@ -1,0 +1,144 @@
+// Saved work in IndexedDB (database "cnn-lab"), one record per exercise, nothing ever sent anywhere.
+//   progress: { exercise, answers: { fieldKey: value }, checks: { checkId: { right, value } },
+//               completed, updated }
+//   models:   { key: "exercise/slot", exercise, slot, bytes: Uint8Array (safetensors), meta, updated }
+// trackProgress(root, exercise) saves what the student types and every graded check inside `root`
+// (an exercise's element), and restore() puts it back after a reload. Fields are keyed by their
+// position among the exercise's form fields, which is stable because an exercise mounts the same
+// DOM every time. Without IndexedDB (some private modes) everything still works, unsaved.
+
+const DB = 'cnn-lab';
+const VERSION = 1;
+let opening = null;
+
+function openDb() {
+  if (!opening) {
+    opening = new Promise((resolve, reject) => {
+      if (!globalThis.indexedDB) return reject(new Error('IndexedDB is not available'));
+      const req = indexedDB.open(DB, VERSION);
+      req.onupgradeneeded = () => {
+        const db = req.result;
+        if (!db.objectStoreNames.contains('progress')) db.createObjectStore('progress', { keyPath: 'exercise' });
+        if (!db.objectStoreNames.contains('models')) db.createObjectStore('models', { keyPath: 'key' });
+      };
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+      req.onblocked = () => reject(new Error('IndexedDB upgrade blocked by another tab'));
+    });
+    opening.catch(() => { opening = null; });
+  }
+  return opening;
+}
+
+async function tx(storeName, mode, fn) {
+  const db = await openDb();
+  return new Promise((resolve, reject) => {
+    const t = db.transaction(storeName, mode);
+    const req = fn(t.objectStore(storeName));
+    t.oncomplete = () => resolve(req?.result);
+    t.onerror = () => reject(t.error);
+    t.onabort = () => reject(t.error || new Error('transaction aborted'));
+  });
+}
+
+export const loadProgress = (exercise) => tx('progress', 'readonly', (s) => s.get(exercise)).then((r) => r ?? null);
+export const saveProgress = (record) => tx('progress', 'readwrite', (s) => s.put({ ...record, updated: Date.now() }));
+export const clearProgress = (exercise) => tx('progress', 'readwrite', (s) => s.delete(exercise));
+
+// Trained models as safetensors bytes (what the worker's exportModel returns), per exercise and slot.
+export const saveModel = (exercise, slot, bytes, meta = {}) =>
+  tx('models', 'readwrite', (s) => s.put({ key: `${exercise}/${slot}`, exercise, slot, bytes, meta, updated: Date.now() }));
+export const loadModel = (exercise, slot) => tx('models', 'readonly', (s) => s.get(`${exercise}/${slot}`)).then((r) => r ?? null);
+export const clearModel = (exercise, slot) => tx('models', 'readwrite', (s) => s.delete(`${exercise}/${slot}`));
+
+const FIELD_TYPES = new Set(['text', 'number', 'radio', 'checkbox', 'search', '']);
+
+function fields(root) {
+  return [...root.querySelectorAll('input, select, textarea')].filter(
+    (el) => !el.closest('[data-no-persist]') && (el.tagName !== 'INPUT' || FIELD_TYPES.has(el.getAttribute('type') ?? '')),
+  );
+}
+
+const fieldValue = (el) => (el.type === 'radio' || el.type === 'checkbox' ? el.checked : el.value);
+
+function setField(el, v) {
+  if (el.type === 'radio' || el.type === 'checkbox') {
+    if (el.checked === !!v) return false;
+    el.checked = !!v;
+  } else {
+    if (el.value === String(v)) return false;
+    el.value = String(v);
+  }
+  el.dispatchEvent(new Event('input', { bubbles: true }));
+  el.dispatchEvent(new Event('change', { bubbles: true }));
+  return true;
+}
+
+// The graded questions of an exercise: all of them right means the exercise is completed.
+export const checkIds = (root) => [...root.querySelectorAll('form[data-check]')].map((f) => f.dataset.check);
+
+// Starts saving; returns { restore(), record(), restoring(), stop() }. onCheck(detail, record) is called
+// for checks the student answers (not for the ones restore() re-grades).
+export function trackProgress(root, exercise, { onCheck, delayMs = 150 } = {}) {
+  let record = { exercise, answers: {}, checks: {}, completed: false };
+  let restoring = false;
+  let timer = null;
+  const persist = () => saveProgress(record).catch((e) => console.warn(`cnn-lab: progress not saved: ${e.message}`));
+  const onField = (e) => {
+    if (restoring) return;
+    const list = fields(root);
+    const i = list.indexOf(e.target);
+    if (i < 0) return;
+    if (e.target.type === 'radio') list.forEach((el, j) => { if (el.type === 'radio' && el.name === e.target.name) record.answers[j] = el.checked; });
+    else record.answers[i] = fieldValue(e.target);
+    clearTimeout(timer);
+    timer = setTimeout(persist, delayMs);
+  };
+  const onGraded = (e) => {
+    if (restoring || !e.detail || typeof e.detail.id !== 'string') return;
+    const { id, right, value } = e.detail;
+    record.checks[id] = { right: !!right, value };
+    const ids = checkIds(root);
+    const justCompleted = !record.completed && ids.length > 0 && ids.every((c) => record.checks[c]?.right);
+    if (justCompleted) record.completed = true;
+    clearTimeout(timer);
+    persist();
+    onCheck?.(e.detail, record, justCompleted);
+  };
+  root.addEventListener('input', onField, true);
+  root.addEventListener('change', onField, true);
+  root.addEventListener('lab-check', onGraded);
+
+  return {
+    record: () => record,
+    restoring: () => restoring,
+    async restore() {
+      let saved = null;
+      try {
+        saved = await loadProgress(exercise);
+      } catch (e) {
+        console.warn(`cnn-lab: saved progress unavailable: ${e.message}`);
+      }
+      if (!saved) return false;
+      record = { exercise, answers: saved.answers || {}, checks: saved.checks || {}, completed: !!saved.completed };
+      restoring = true;
+      try {
+        const list = fields(root);
+        for (const [i, v] of Object.entries(record.answers)) if (list[i]) setField(list[i], v);
+        for (const id of Object.keys(record.checks)) {
+          const form = root.querySelector(`form[data-check="${CSS.escape(id)}"]`);
+          if (form) form.requestSubmit();
+        }
+      } finally {
+        restoring = false;
+      }
+      return true;
+    },
+    stop() {
+      clearTimeout(timer);
+      root.removeEventListener('input', onField, true);
+      root.removeEventListener('change', onField, true);
+      root.removeEventListener('lab-check', onGraded);
+    },
+  };
+}
