@@ -14,3 +14,5 @@ pub mod data;
 pub mod nn;
 pub mod ops;
 pub mod rng;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
