@@ -138,51 +138,57 @@ pub fn gemm(
 /// Packs `B[pc..pc+kc, jc..jc+nc]` as `NR`-wide strips, each `kc x NR` row-major, zero-padded.
 fn pack_b(b: View, pc: usize, kc: usize, jc: usize, nc: usize, out: &mut [f32]) {
     for jr in (0..nc).step_by(NR) {
-        let w = NR.min(nc - jr);
         let strip = &mut out[jr * kc..(jr + NR) * kc];
-        for (p, row) in strip.chunks_exact_mut(NR).enumerate() {
-            let base = (pc + p) * b.rs + (jc + jr) * b.cs;
-            if b.cs == 1 && w == NR {
-                // A fixed-length copy: inlined moves instead of a memcpy call per row.
-                let src: &[f32; NR] = b.data[base..base + NR].try_into().unwrap();
-                row.copy_from_slice(src);
-                continue;
-            } else if b.cs == 1 {
-                row[..w].copy_from_slice(&b.data[base..base + w]);
-            } else {
-                for (j, v) in row[..w].iter_mut().enumerate() {
-                    *v = b.data[base + j * b.cs];
-                }
-            }
-            row[w..].fill(0.0);
-        }
+        let base = pc * b.rs + (jc + jr) * b.cs;
+        pack_panel::<NR>(b.data, base, b.rs, b.cs, kc, NR.min(nc - jr), strip);
     }
 }
 
 /// Packs `A[ic..ic+mc, pc..pc+kc]` as `MR`-tall strips, each `kc x MR` (column of the strip first).
 fn pack_a(a: View, ic: usize, mc: usize, pc: usize, kc: usize, out: &mut [f32]) {
     for ir in (0..mc).step_by(MR) {
-        let h = MR.min(mc - ir);
         let strip = &mut out[ir * kc..(ir + MR) * kc];
-        if a.cs == 1 {
-            // Row-major A: read each row contiguously, scatter into the strip.
-            for r in 0..h {
-                let src = &a.data[(ic + ir + r) * a.rs + pc..][..kc];
-                for (p, &v) in src.iter().enumerate() {
-                    strip[p * MR + r] = v;
-                }
-            }
-        } else {
-            for r in 0..h {
-                for p in 0..kc {
-                    strip[p * MR + r] = a.at(ic + ir + r, pc + p);
-                }
+        let base = (ic + ir) * a.rs + pc * a.cs;
+        pack_panel::<MR>(a.data, base, a.cs, a.rs, kc, MR.min(mc - ir), strip);
+    }
+}
+
+/// `out[p * W + l] = data[base + p * sp + l * sl]` for `p < kc`, `l < w`; lanes `w..W` are zero.
+/// Reads along whichever axis is contiguous in memory.
+fn pack_panel<const W: usize>(
+    data: &[f32],
+    base: usize,
+    sp: usize,
+    sl: usize,
+    kc: usize,
+    w: usize,
+    out: &mut [f32],
+) {
+    if sl == 1 && w == W {
+        for (p, dst) in out.chunks_exact_mut(W).take(kc).enumerate() {
+            // A fixed-length copy: inlined moves instead of a memcpy call per row.
+            let src: &[f32; W] = data[base + p * sp..][..W].try_into().unwrap();
+            dst.copy_from_slice(src);
+        }
+        return;
+    }
+    if sp == 1 {
+        for l in 0..w {
+            let src = &data[base + l * sl..][..kc];
+            for (dst, &v) in out.chunks_exact_mut(W).zip(src) {
+                dst[l] = v;
             }
         }
-        for r in h..MR {
-            for p in 0..kc {
-                strip[p * MR + r] = 0.0;
+    } else {
+        for (p, dst) in out.chunks_exact_mut(W).take(kc).enumerate() {
+            for (l, d) in dst[..w].iter_mut().enumerate() {
+                *d = data[base + p * sp + l * sl];
             }
+        }
+    }
+    if w < W {
+        for dst in out.chunks_exact_mut(W).take(kc) {
+            dst[w..].fill(0.0);
         }
     }
 }
