@@ -182,7 +182,7 @@ pub fn mse_backward(pred: &[f32], target: &[f32], dpred: &mut [f32]) {
 
 pub fn bce_logits_forward(logits: &[f32], target: &[f32], n: usize) -> f32 {
     let s = sum8(logits, target, |x, t| {
-        x.max(0.0) - x * t + (-x.abs()).exp().ln_1p()
+        x.max(0.0) - x * t + super::act::fast_exp(-x.abs()).ln_1p()
     });
     (s / n as f64) as f32
 }
@@ -190,7 +190,7 @@ pub fn bce_logits_forward(logits: &[f32], target: &[f32], n: usize) -> f32 {
 pub fn bce_logits_backward(logits: &[f32], target: &[f32], dlogits: &mut [f32], n: usize) {
     let inv = 1.0 / n as f32;
     super::act::zip3(dlogits, logits, target, |x, t| {
-        (1.0 / (1.0 + (-x).exp()) - t) * inv
+        (1.0 / (1.0 + super::act::fast_exp(-x)) - t) * inv
     });
 }
 
