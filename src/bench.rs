@@ -158,6 +158,7 @@ pub fn bench_train(
         concat!(
             r#"{{"model":"{}","backend":"cpu-simd","threads":1,"batch":{},"steps":{},"#,
             r#""images_per_s":{:.1},"ms_per_step_median":{:.3},"images_per_s_at_median":{:.1},"#,
+            r#""ms_per_step_min":{:.3},"#,
             r#""gflops":{:.3},"#,
             r#""mflop_per_image":{:.4},"test_metric":{:.5},"metric_name":"{}"}}"#
         ),
@@ -167,6 +168,7 @@ pub fn bench_train(
         images_per_s,
         med,
         batch as f64 / (med / 1e3),
+        ms[0],
         flops * images_per_s / 1e9,
         flops / 1e6,
         value,
