@@ -152,21 +152,19 @@ fn max_backward_2x2(g: &Pool2dGeom, x: &[f32], dy: &[f32], dx: &mut [f32]) {
             let r0 = 2 * oy * w;
             let (top, bottom) = (&xp[r0..r0 + w], &xp[r0 + w..r0 + 2 * w]);
             let (dtop, dbottom) = dxp[r0..r0 + 2 * w].split_at_mut(w);
-            for (ox, &d) in dyrow.iter().enumerate() {
-                let c = 2 * ox;
-                let (v0, v1, v2, v3) = (top[c], top[c + 1], bottom[c], bottom[c + 1]);
+            let windows = top.chunks_exact(2).zip(bottom.chunks_exact(2));
+            let grads = dtop.chunks_exact_mut(2).zip(dbottom.chunks_exact_mut(2));
+            for ((&d, (t, b)), (dt, db)) in dyrow.iter().zip(windows).zip(grads) {
                 // The first maximum, with selects instead of a dynamically indexed array.
-                let (mut m, mut best) = (v0, 0);
-                for (i, v) in [(1, v1), (2, v2), (3, v3)] {
+                let (mut m, mut best) = (t[0], 0);
+                for (i, v) in [(1, t[1]), (2, b[0]), (3, b[1])] {
                     let gt = v > m;
                     m = if gt { v } else { m };
                     best = if gt { i } else { best };
                 }
                 let at = |i| if best == i { d } else { 0.0 };
-                dtop[c] = at(0);
-                dtop[c + 1] = at(1);
-                dbottom[c] = at(2);
-                dbottom[c + 1] = at(3);
+                dt.copy_from_slice(&[at(0), at(1)]);
+                db.copy_from_slice(&[at(2), at(3)]);
             }
         }
     }
