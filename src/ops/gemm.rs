@@ -263,10 +263,10 @@ fn micro_kernel(kc: usize, a: &[f32], b: &[f32]) -> [[f32; NR]; MR] {
         }
     }
     let mut out = [[0.0f32; NR]; MR];
-    for r in 0..MR {
-        for v in 0..V {
-            // SAFETY: 4 * v + 4 <= NR, the length of out[r].
-            unsafe { v128_store(out[r].as_mut_ptr().add(4 * v).cast(), acc[r][v]) };
+    for (o, a) in out.iter_mut().zip(&acc) {
+        for (v, &a) in a.iter().enumerate() {
+            // SAFETY: 4 * v + 4 <= NR, the length of a row of out.
+            unsafe { v128_store(o.as_mut_ptr().add(4 * v).cast(), a) };
         }
     }
     out
