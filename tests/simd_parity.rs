@@ -449,4 +449,45 @@ fn memory_ops_and_name() {
         "CPU (native)"
     };
     assert_eq!(cpu.name(), expect);
+    // The shipped wasm is always built with simd128, so a browser run of this suite tests that path.
+    #[cfg(target_arch = "wasm32")]
+    assert!(
+        cfg!(target_feature = "simd128"),
+        "wasm build without simd128"
+    );
+}
+
+/// The vectorisable exp and ln(1 + u) behind sigmoid and BCE, against std.
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn fast_exp_and_ln_1p() {
+    use cnn_lab::ops::math;
+    let rel = |got: f32, want: f64| ((got as f64 - want) / want).abs();
+    let mut worst = (0.0f64, 0.0f64, 0.0f64);
+    for i in 0..=200_000 {
+        let x = -87.0 + 175.0 * i as f32 / 200_000.0;
+        worst.0 = worst.0.max(rel(math::exp(x), (x as f64).exp()));
+        let u = i as f32 / 200_000.0;
+        let tiny = 1e-12 * (i + 1) as f32;
+        for v in [u, tiny] {
+            if v > 0.0 {
+                worst.1 = worst.1.max(rel(math::ln_1p_unit(v), (v as f64).ln_1p()));
+            }
+        }
+        let s = x / 4.0;
+        worst.2 = worst
+            .2
+            .max(rel(math::sigmoid(s), 1.0 / (1.0 + (-s as f64).exp())));
+    }
+    println!(
+        "worst relative errors: exp {:.2e}, ln_1p {:.2e}, sigmoid {:.2e}",
+        worst.0, worst.1, worst.2
+    );
+    assert!(worst.0 < 4e-7, "exp: worst relative error {}", worst.0);
+    assert!(worst.1 < 4e-7, "ln_1p: worst relative error {}", worst.1);
+    assert!(worst.2 < 4e-7, "sigmoid: worst relative error {}", worst.2);
+    // Saturation: no inf or NaN where std would overflow, 0 far below.
+    assert!(math::exp(1000.0).is_finite() && math::exp(-1000.0) < 1.3e-38);
+    assert_eq!(math::sigmoid(-1000.0).min(1e-30), math::sigmoid(-1000.0));
+    assert_eq!(math::sigmoid(1000.0), 1.0);
 }

@@ -13,6 +13,8 @@ use core::future::Future;
 pub mod cpu;
 pub mod timed;
 pub use cpu::Cpu;
+#[cfg(feature = "webgpu")]
+pub mod gpu;
 
 /// Hyper-parameters of one Adam step (`t` counts from 1, for bias correction).
 #[derive(Clone, Copy, Debug)]

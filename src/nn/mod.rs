@@ -24,10 +24,10 @@ pub mod sequential;
 pub mod spec;
 pub mod train;
 
+pub use inference::LayerOutput;
 pub use layer::{Init, Layer, Param, Shape, Tensor};
 pub use models::{Model, ModelKind};
 pub use optim::{Optimizer, OptimizerConfig};
 pub use sequential::Sequential;
 pub use spec::LayerSpec;
-pub use inference::LayerOutput;
 pub use train::{Evaluation, Progress, RunState, TrainConfig, Trainer};

@@ -257,16 +257,16 @@ fn micro_kernel(kc: usize, a: &[f32], b: &[f32]) -> [[f32; NR]; MR] {
         for (r, row) in acc.iter_mut().enumerate() {
             // SAFETY: p * MR + r < kc * MR <= a.len().
             let av = f32x4_splat(unsafe { *a.get_unchecked(p * MR + r) });
-            for v in 0..V {
-                row[v] = f32x4_add(row[v], f32x4_mul(av, bv[v]));
+            for (c, &bw) in row.iter_mut().zip(&bv) {
+                *c = f32x4_add(*c, f32x4_mul(av, bw));
             }
         }
     }
     let mut out = [[0.0f32; NR]; MR];
-    for (o, a) in out.iter_mut().zip(&acc) {
-        for (v, &a) in a.iter().enumerate() {
-            // SAFETY: 4 * v + 4 <= NR, the length of a row of out.
-            unsafe { v128_store(o.as_mut_ptr().add(4 * v).cast(), a) };
+    for (o, row) in out.iter_mut().zip(&acc) {
+        for (v, &x) in row.iter().enumerate() {
+            // SAFETY: 4 * v + 4 <= NR, the length of o.
+            unsafe { v128_store(o.as_mut_ptr().add(4 * v).cast(), x) };
         }
     }
     out

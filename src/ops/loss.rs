@@ -125,7 +125,10 @@ pub mod reference {
     }
 }
 
-// Fast paths: the same formulas on zipped slices, scales hoisted, one exp per element.
+// Fast paths: the same formulas on zipped slices, scales hoisted; the per-pixel BCE terms use the
+// vectorisable `math::exp` and `math::ln_1p_unit`.
+
+use super::math;
 
 pub fn softmax_xent_forward(
     logits: &[f32],
@@ -182,16 +185,15 @@ pub fn mse_backward(pred: &[f32], target: &[f32], dpred: &mut [f32]) {
 
 pub fn bce_logits_forward(logits: &[f32], target: &[f32], n: usize) -> f32 {
     let s = sum8(logits, target, |x, t| {
-        x.max(0.0) - x * t + super::act::fast_exp(-x.abs()).ln_1p()
+        let relu = if x > 0.0 { x } else { 0.0 };
+        relu - x * t + math::ln_1p_unit(math::exp(-x.abs()))
     });
     (s / n as f64) as f32
 }
 
 pub fn bce_logits_backward(logits: &[f32], target: &[f32], dlogits: &mut [f32], n: usize) {
     let inv = 1.0 / n as f32;
-    super::act::zip3(dlogits, logits, target, |x, t| {
-        (1.0 / (1.0 + super::act::fast_exp(-x)) - t) * inv
-    });
+    super::act::zip3(dlogits, logits, target, |x, t| (math::sigmoid(x) - t) * inv);
 }
 
 pub fn kl_forward(mu: &[f32], logvar: &[f32], n: usize) -> f32 {

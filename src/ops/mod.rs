@@ -71,6 +71,7 @@ pub mod dense;
 pub mod elementwise;
 pub mod gemm;
 pub mod loss;
+pub mod math;
 pub mod optim;
 pub mod pool;
 
