@@ -1,6 +1,9 @@
 // Opens www/bench.html of the built site (dist/, or $CNN_LAB_DIST) in headless Chromium and prints
 // the page's JSON lines as they come, then one line with the sizes of the shipped .wasm and JS.
-//   node scripts/bench.mjs [--quick] [--breakdown] [--models cnn,ae] [--batch 64]
+//   node scripts/bench.mjs [--quick] [--breakdown] [--models cnn,ae] [--batch 64] [--webgpu]
+//                          [--gpu-steps N]
+// --webgpu: Chromium gets the SwiftShader WebGPU flags (tests/e2e/browser.mjs) and each model also
+// runs a few steps on WebGPU.
 import { readFileSync, readdirSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { launch, serveSite } from "../tests/e2e/browser.mjs";
@@ -15,11 +18,14 @@ if (args.includes("--quick")) query.set("quick", "");
 if (args.includes("--breakdown")) query.set("breakdown", "");
 if (value("--models")) query.set("models", value("--models"));
 if (value("--batch")) query.set("batch", value("--batch"));
+if (value("--gpu-steps")) query.set("gpusteps", value("--gpu-steps"));
+const webgpu = args.includes("--webgpu");
+if (webgpu) query.set("webgpu", "");
 // A full run trains five models for an epoch each: minutes on a busy 2-core machine.
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 30 * 60 * 1000);
 
 const site = await serveSite();
-const browser = await launch({ webgpu: false });
+const browser = await launch({ webgpu });
 let failed = false;
 try {
   const page = await browser.newPage();
@@ -29,6 +35,7 @@ try {
       if (text.startsWith("BENCH ")) console.log(text.slice(6));
       else if (text === "BENCH-DONE") resolve();
       else if (text.startsWith("BENCH-ERROR")) reject(new Error(text));
+      else if (m.type() === "error") console.error(`page: ${text}`);
     });
     page.on("pageerror", (e) => reject(e));
     setTimeout(() => reject(new Error(`no result after ${TIMEOUT_MS} ms`)), TIMEOUT_MS).unref();

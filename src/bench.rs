@@ -19,7 +19,7 @@ use crate::backend::{Backend, Cpu};
 use crate::data::mnist::Mnist;
 use crate::nn::models::{AutoencoderConfig, ClassifierConfig, VaeConfig};
 use crate::nn::train::owned;
-use crate::nn::{ModelKind, OptimizerConfig, TrainConfig, Trainer};
+use crate::nn::{Evaluation, ModelKind, OptimizerConfig, TrainConfig, Trainer};
 use core::future::Future;
 use core::pin::pin;
 use core::task::{Context, Poll, Waker};
@@ -123,46 +123,43 @@ fn unknown(name: &str) -> JsError {
     ))
 }
 
-/// One training case on the CPU backend as a JSON object (see scripts/bench.sh for the fields).
-#[wasm_bindgen]
-pub fn bench_train(
-    mnist: &[u8],
+/// FLOPs per training image of model `kind`, counted by `Timed` over one step on the CPU.
+fn flops_per_image(mnist: &Mnist, kind: &ModelKind, batch: usize) -> f64 {
+    let mut t = trainer(Timed::new(Cpu::new(), performance_now), mnist, kind, batch);
+    ready(t.step()).expect("running");
+    t.be.flops() / batch as f64
+}
+
+fn metric_value(ev: &Evaluation, metric: &str) -> f32 {
+    match metric {
+        "accuracy" => ev.accuracy.expect("a classifier"),
+        _ => ev.loss,
+    }
+}
+
+/// The JSON line of one training case (see scripts/bench.sh for the fields).
+#[allow(clippy::too_many_arguments)]
+fn case_json(
     name: &str,
+    backend: &str,
     batch: usize,
-    warmup: usize,
-    steps: usize,
-) -> Result<String, JsError> {
-    let mnist = parse(mnist)?;
-    let (kind, metric) = model(name).ok_or_else(|| unknown(name))?;
-    let flops = {
-        let mut t = trainer(
-            Timed::new(Cpu::new(), performance_now),
-            &mnist,
-            &kind,
-            batch,
-        );
-        ready(t.step()).expect("running");
-        t.be.flops() / batch as f64
-    };
-    let mut t = trainer(Cpu::new(), &mnist, &kind, batch);
-    let mut ms = timed_steps(&mut t, warmup, steps);
+    mut ms: Vec<f64>,
+    flops: f64,
+    value: f32,
+    metric: &str,
+) -> String {
     let total: f64 = ms.iter().sum();
     let images_per_s = (ms.len() * batch) as f64 / (total / 1e3);
     let med = median(&mut ms);
-    let ev = ready(t.evaluate());
-    let value = match metric {
-        "accuracy" => ev.accuracy.expect("a classifier"),
-        _ => ev.loss,
-    };
-    Ok(format!(
+    format!(
         concat!(
-            r#"{{"model":"{}","backend":"cpu-simd","threads":1,"batch":{},"steps":{},"#,
+            r#"{{"model":"{}","backend":"{}","threads":1,"batch":{},"steps":{},"#,
             r#""images_per_s":{:.1},"ms_per_step_median":{:.3},"images_per_s_at_median":{:.1},"#,
-            r#""ms_per_step_min":{:.3},"#,
-            r#""gflops":{:.3},"#,
-            r#""mflop_per_image":{:.4},"test_metric":{:.5},"metric_name":"{}"}}"#
+            r#""ms_per_step_min":{:.3},"gflops":{:.3},"mflop_per_image":{:.4},"#,
+            r#""test_metric":{:.5},"metric_name":"{}"}}"#
         ),
         name,
+        backend,
         batch,
         ms.len(),
         images_per_s,
@@ -173,7 +170,57 @@ pub fn bench_train(
         flops / 1e6,
         value,
         metric
-    ))
+    )
+}
+
+/// One training case on the CPU backend (wasm SIMD, this thread) as a JSON object.
+#[wasm_bindgen]
+pub fn bench_train(
+    mnist: &[u8],
+    name: &str,
+    batch: usize,
+    warmup: usize,
+    steps: usize,
+) -> Result<String, JsError> {
+    let mnist = parse(mnist)?;
+    let (kind, metric) = model(name).ok_or_else(|| unknown(name))?;
+    let flops = flops_per_image(&mnist, &kind, batch);
+    let mut t = trainer(Cpu::new(), &mnist, &kind, batch);
+    let ms = timed_steps(&mut t, warmup, steps);
+    let value = metric_value(&ready(t.evaluate()), metric);
+    Ok(case_json(name, "cpu-simd", batch, ms, flops, value, metric))
+}
+
+/// The same case on WebGPU, without the test evaluation. Each step ends by reading its losses back,
+/// so the GPU's work is done when the clock stops.
+#[cfg(feature = "webgpu")]
+#[wasm_bindgen]
+pub async fn bench_train_webgpu(
+    mnist: Vec<u8>,
+    name: String,
+    batch: usize,
+    warmup: usize,
+    steps: usize,
+) -> Result<String, JsError> {
+    let mnist = parse(&mnist)?;
+    let (kind, metric) = model(&name).ok_or_else(|| unknown(&name))?;
+    let flops = flops_per_image(&mnist, &kind, batch);
+    let gpu = crate::backend::gpu::Gpu::new()
+        .await
+        .map_err(|e| JsError::new(&e))?;
+    let mut t = trainer(gpu, &mnist, &kind, batch);
+    for _ in 0..warmup {
+        t.step().await.expect("running");
+    }
+    let mut ms = Vec::with_capacity(steps);
+    for _ in 0..steps.max(1) {
+        let t0 = performance_now();
+        t.step().await.expect("running");
+        ms.push(performance_now() - t0);
+    }
+    // No test evaluation: on a CPU-emulated adapter it alone takes minutes.
+    let line = case_json(&name, "webgpu", batch, ms, flops, f32::NAN, metric);
+    Ok(line.replace(r#""test_metric":NaN"#, r#""test_metric":null"#))
 }
 
 /// Per-op milliseconds per training step (forward and backward ops apart), as a JSON object.

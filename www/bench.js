@@ -15,6 +15,9 @@ function options(search) {
     // One full epoch (steps 0) after warm-up; --quick: 20 steps.
     warmup: quick ? 2 : 5,
     steps: quick ? 20 : 0,
+    // ?webgpu: also on WebGPU, a few steps only (on a CPU-emulated adapter they take seconds each).
+    webgpu: q.has("webgpu"),
+    gpuSteps: Number(q.get("gpusteps") ?? 3),
   };
 }
 
@@ -28,7 +31,21 @@ async function runCases(opts, emit) {
     const run = opts.breakdown ? wasm.bench_breakdown : wasm.bench_train;
     emit(run(mnist, m, opts.batch, opts.warmup, opts.steps));
   }
-  if (!opts.breakdown) emit(wasm.bench_predict(mnist, 100));
+  if (opts.breakdown) return;
+  emit(wasm.bench_predict(mnist, 100));
+  if (!opts.webgpu || !wasm.bench_train_webgpu) return;
+  if (!navigator.gpu) {
+    emit(JSON.stringify({ backend: "webgpu", skipped: "navigator.gpu is undefined" }));
+    return;
+  }
+  for (const m of opts.models) {
+    try {
+      emit(await wasm.bench_train_webgpu(mnist, m, opts.batch, 1, opts.gpuSteps));
+    } catch (err) {
+      emit(JSON.stringify({ model: m, backend: "webgpu", skipped: String(err?.message ?? err) }));
+      if (/adapter|device/.test(String(err?.message))) return;
+    }
+  }
 }
 
 if (IN_WORKER) {
