@@ -5,8 +5,7 @@
 //!
 //! Fast path: per image, im2col lowers the input to `cols[K, P]` (K = in_c·kh·kw, P = out_h·out_w)
 //! and the convolution becomes `y_n[out_c, P] = w[out_c, K] · cols`. A 1x1, stride-1, unpadded
-//! convolution uses the image itself as `cols`. A single-channel, stride-1 convolution (the first
-//! layer of a network on grey images) skips the lowering: see `forward_direct`.
+//! convolution uses the image itself as `cols`.
 
 use super::gemm::{gemm, View};
 use super::{grown, Conv2dGeom, Scratch};
@@ -166,123 +165,10 @@ pub(crate) fn is_pointwise(g: &Conv2dGeom) -> bool {
     g.kh == 1 && g.kw == 1 && g.stride == 1 && g.pad == 0
 }
 
-/// A first layer (one input channel, stride 1) is convolved directly: a few multiply-add passes over
-/// image rows do the work that im2col and GEMM packing would otherwise copy the image for.
-fn is_direct(g: &Conv2dGeom) -> bool {
-    g.in_c == 1 && g.stride == 1
-}
-
-/// Zero-pads one single-channel image into `xp` (`(in_h + 2 pad) x (in_w + 2 pad)`, then `kw + 8`
-/// more zeros that the last tap's shifted, 8-wide reads run into).
-fn pad_image(g: &Conv2dGeom, xn: &[f32], xp: &mut [f32]) {
-    let wp = g.in_w + 2 * g.pad;
-    xp.fill(0.0);
-    for (iy, row) in xn.chunks_exact(g.in_w).enumerate() {
-        xp[(iy + g.pad) * wp + g.pad..][..g.in_w].copy_from_slice(row);
-    }
-}
-
-/// The direct path works on output rows `wp` wide (the padded input's width): output `(oy, ox)`
-/// is `sum over taps of w[tap] * xp[(oy + ky) * wp + ox + kx]`, so each tap is one long multiply-add
-/// over the image shifted by `ky * wp + kx`. Columns `ow..wp` of each row are scratch.
-/// Returns (wp, the padded image's length, the wide output's length).
-fn direct_sizes(g: &Conv2dGeom) -> (usize, usize, usize) {
-    let wp = g.in_w + 2 * g.pad;
-    (wp, (g.in_h + 2 * g.pad) * wp + g.kw + 8, g.out_h() * wp)
-}
-
-/// y_n[oc] = b[oc] + sum over taps of w[oc, tap] * (the input shifted by the tap), tap after tap in
-/// the reference's order, 8 outputs at a time held in registers across the taps.
-fn forward_direct(
-    g: &Conv2dGeom,
-    xn: &[f32],
-    w: &[f32],
-    b: &[f32],
-    yn: &mut [f32],
-    buf: &mut Vec<f32>,
-) {
-    let (wp, padded, wide) = direct_sizes(g);
-    let (ow, taps) = (g.out_w(), g.kh * g.kw);
-    let (xp, acc) = grown(buf, padded + wide).split_at_mut(padded);
-    pad_image(g, xn, xp);
-    let offsets: Vec<usize> = (0..taps).map(|t| (t / g.kw) * wp + t % g.kw).collect();
-    for ((yc, wc), &bias) in yn
-        .chunks_exact_mut(g.out_h() * ow)
-        .zip(w.chunks_exact(taps))
-        .zip(b)
-    {
-        for (c, out) in acc.chunks_mut(8).enumerate() {
-            let mut a = [bias; 8];
-            for (&off, &wv) in offsets.iter().zip(wc) {
-                let src: &[f32; 8] = xp[off + 8 * c..][..8].try_into().unwrap();
-                for l in 0..8 {
-                    a[l] += wv * src[l];
-                }
-            }
-            out.copy_from_slice(&a[..out.len()]);
-        }
-        for (dst, src) in yc.chunks_exact_mut(ow).zip(acc.chunks_exact(wp)) {
-            dst.copy_from_slice(&src[..ow]);
-        }
-    }
-}
-
-/// dw[oc, tap] += sum over output pixels of dy_n[oc] times the input under that tap.
-fn weight_grad_direct(
-    g: &Conv2dGeom,
-    xn: &[f32],
-    dyn_: &[f32],
-    dw: &mut [f32],
-    buf: &mut Vec<f32>,
-) {
-    let (wp, padded, wide) = direct_sizes(g);
-    let (ow, taps) = (g.out_w(), g.kh * g.kw);
-    let (xp, dyw) = grown(buf, padded + wide).split_at_mut(padded);
-    pad_image(g, xn, xp);
-    dyw.fill(0.0);
-    for (dyc, dwc) in dyn_
-        .chunks_exact(g.out_h() * ow)
-        .zip(dw.chunks_exact_mut(taps))
-    {
-        for (dst, src) in dyw.chunks_exact_mut(wp).zip(dyc.chunks_exact(ow)) {
-            dst[..ow].copy_from_slice(src);
-        }
-        for (tap, d) in dwc.iter_mut().enumerate() {
-            *d += dot(dyw, &xp[(tap / g.kw) * wp + tap % g.kw..]);
-        }
-    }
-}
-
-/// Dot product in 8 independent lanes (so that it vectorises), then the lanes and the tail.
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let b = &b[..a.len()];
-    let mut acc = [0.0f32; 8];
-    let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ac
-        .remainder()
-        .iter()
-        .zip(bc.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ac.zip(bc) {
-        for l in 0..8 {
-            acc[l] += x[l] * y[l];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
-}
-
 pub fn forward(g: &Conv2dGeom, x: &[f32], w: &[f32], b: &[f32], y: &mut [f32], s: &mut Scratch) {
     let (p, k) = (g.out_h() * g.out_w(), g.in_c * g.kh * g.kw);
     let in_sz = g.in_c * g.in_h * g.in_w;
     let Scratch { gemm: gs, cols } = s;
-    if is_direct(g) {
-        let outs = y.chunks_exact_mut(g.out_c * p);
-        for (xn, yn) in x.chunks_exact(in_sz).zip(outs).take(g.n) {
-            forward_direct(g, xn, w, b, yn, cols);
-        }
-        return;
-    }
     for (xn, yn) in x
         .chunks_exact(in_sz)
         .zip(y.chunks_exact_mut(g.out_c * p))
@@ -335,28 +221,24 @@ pub fn backward(
             *d += row.iter().sum::<f32>();
         }
         // dw[out_c, K] += dy_n[out_c, P] · cols^T
-        if is_direct(g) {
-            weight_grad_direct(g, xn, dyn_, dw, cols);
+        let c: &[f32] = if is_pointwise(g) {
+            xn
         } else {
-            let c: &[f32] = if is_pointwise(g) {
-                xn
-            } else {
-                let c = grown(cols, k * p);
-                im2col(g, xn, c);
-                c
-            };
-            gemm(
-                g.out_c,
-                k,
-                p,
-                View::rows(dyn_, p),
-                View::rows_t(c, p),
-                dw,
-                k,
-                true,
-                gs,
-            );
-        }
+            let c = grown(cols, k * p);
+            im2col(g, xn, c);
+            c
+        };
+        gemm(
+            g.out_c,
+            k,
+            p,
+            View::rows(dyn_, p),
+            View::rows_t(c, p),
+            dw,
+            k,
+            true,
+            gs,
+        );
         // dcols[K, P] = w^T · dy_n, then scattered back onto the image.
         if let Some(dx) = dx.as_deref_mut() {
             let dxn = &mut dx[n * in_sz..][..in_sz];
