@@ -414,7 +414,7 @@ impl<B: Backend> Backend for Timed<B> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))] // pollster is native-only
 mod tests {
     use super::*;
     use crate::backend::Cpu;
