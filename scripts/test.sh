@@ -53,7 +53,7 @@ fi
 browser_tests() {
   WASM_BINDGEN_TEST_WEBDRIVER_JSON="tests/web/webdriver-$1.json" \
     WASM_BINDGEN_USE_DEDICATED_WORKER=1 WASM_BINDGEN_TEST_TIMEOUT=600 \
-    $CARGO test --release --target wasm32-unknown-unknown --features webgpu "${WASM_STD_FLAGS[@]}" "${WASM_TEST_FLAGS[@]}" \
+    $CARGO test --release --tests --target wasm32-unknown-unknown --features webgpu "${WASM_STD_FLAGS[@]}" "${WASM_TEST_FLAGS[@]}" \
     -- --nocapture
 }
 
