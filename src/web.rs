@@ -141,3 +141,485 @@ fn describe(info: &wgpu::AdapterInfo, browser: &Option<JsValue>) -> String {
     }
     format!("{} ({:?})", parts.join(", "), info.backend)
 }
+
+// ---------------------------------------------------------------------------------------------
+// The engine surface: data, model slots, training step by step, inference. www/worker.js calls one
+// of these at a time (a slot is taken out of the table while its call runs, possibly awaiting the
+// GPU); results are plain JS objects and Float32Arrays in the protocol's shapes.
+
+use crate::data::augment::Augment;
+use crate::data::mnist::Mnist;
+use crate::nn::engine::{Device, Engine, ModelSpec, TrainRequest};
+use crate::nn::{LayerSpec, OptimizerConfig};
+use crate::ops::Act;
+use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+thread_local! {
+    static DATA: RefCell<Option<Rc<Mnist>>> = const { RefCell::new(None) };
+    static SLOTS: RefCell<HashMap<String, Engine>> = RefCell::new(HashMap::new());
+}
+
+type Res<T> = Result<T, JsError>;
+
+fn data() -> Res<Rc<Mnist>> {
+    DATA.with(|d| d.borrow().clone())
+        .ok_or_else(|| JsError::new("the digits are not loaded yet (loadData)"))
+}
+
+fn take(slot: &str) -> Res<Engine> {
+    SLOTS
+        .with(|s| s.borrow_mut().remove(slot))
+        .ok_or_else(|| JsError::new(&format!("no model in slot {slot:?}: create it first")))
+}
+
+fn put(slot: String, engine: Engine) {
+    SLOTS.with(|s| s.borrow_mut().insert(slot, engine));
+}
+
+/// Runs `f` on the slot's engine and puts the engine back, also when `f` fails.
+async fn with_slot<R>(
+    slot: String,
+    f: impl AsyncFnOnce(&mut Engine) -> Result<R, String>,
+) -> Res<R> {
+    let mut engine = take(&slot)?;
+    let out = f(&mut engine).await;
+    put(slot, engine);
+    out.map_err(|m| JsError::new(&m))
+}
+
+fn obj(fields: &[(&str, JsValue)]) -> JsValue {
+    let o = Object::new();
+    for (k, v) in fields {
+        Reflect::set(&o, &JsValue::from_str(k), v).expect("setting a field of a new object");
+    }
+    o.into()
+}
+
+fn f32s(v: &[f32]) -> JsValue {
+    Float32Array::from(v).into()
+}
+
+fn field(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn num(v: &JsValue, key: &str) -> Option<f64> {
+    field(v, key).as_f64()
+}
+
+/// A whole number >= 0 from a field; `default` when absent.
+fn count(v: &JsValue, key: &str, default: Option<usize>) -> Res<usize> {
+    match num(v, key) {
+        Some(x) if x >= 0.0 && x.fract() == 0.0 && x < 1e9 => Ok(x as usize),
+        Some(x) => Err(JsError::new(&format!(
+            "{key}: {x} is not a whole number >= 0"
+        ))),
+        None => default.ok_or_else(|| JsError::new(&format!("{key} is missing"))),
+    }
+}
+
+/// Parses the bundled digits (assets/mnist-10k.bin, fetched by the worker).
+#[wasm_bindgen]
+pub fn load_data(bytes: &[u8]) -> Res<JsValue> {
+    let mnist = Mnist::parse(bytes).map_err(|e| JsError::new(&format!("{e:?}")))?;
+    let sizes = obj(&[
+        ("train", mnist.train().len().into()),
+        ("test", mnist.test().len().into()),
+    ]);
+    DATA.with(|d| *d.borrow_mut() = Some(Rc::new(mnist)));
+    Ok(sizes)
+}
+
+/// `{ images, labels }` of held-out digits `indices`.
+#[wasm_bindgen]
+pub fn test_images(indices: Vec<u32>) -> Res<JsValue> {
+    let data = data()?;
+    let test = data.test();
+    let mut images = Vec::with_capacity(indices.len() * 784);
+    let mut labels = Vec::with_capacity(indices.len());
+    for &i in &indices {
+        let i = i as usize;
+        if i >= test.len() {
+            return Err(JsError::new(&format!(
+                "test digit {i}: there are {}",
+                test.len()
+            )));
+        }
+        images.extend_from_slice(test.image(i));
+        labels.push(test.labels[i]);
+    }
+    Ok(obj(&[
+        ("images", f32s(&images)),
+        ("labels", Uint8Array::from(&labels[..]).into()),
+    ]))
+}
+
+fn parse_spec(spec: &JsValue) -> Res<ModelSpec> {
+    let kind = field(spec, "kind").as_string().unwrap_or_default();
+    let latent = || count(spec, "latent", None);
+    Ok(match kind.as_str() {
+        "cnn" => {
+            let layers = Array::from(&field(spec, "layers"));
+            let parsed: Res<Vec<LayerSpec>> = layers.iter().map(|l| parse_layer(&l)).collect();
+            ModelSpec::Cnn(parsed?)
+        }
+        "plain" | "resnet" => ModelSpec::Deep {
+            depth: count(spec, "depth", None)?,
+            skip: kind == "resnet",
+        },
+        "ae" => ModelSpec::Ae { latent: latent()? },
+        "convae" => ModelSpec::ConvAe { latent: latent()? },
+        "vae" => ModelSpec::Vae {
+            latent: latent()?,
+            hidden: count(spec, "hidden", Some(256))?,
+            beta: num(spec, "beta").unwrap_or(1.0) as f32,
+        },
+        other => return Err(JsError::new(&format!("unknown model kind {other:?}"))),
+    })
+}
+
+fn parse_layer(l: &JsValue) -> Res<LayerSpec> {
+    let ty = field(l, "type").as_string().unwrap_or_default();
+    let n = |key: &str, default: Option<usize>| count(l, key, default);
+    Ok(match ty.as_str() {
+        "conv" => LayerSpec::Conv {
+            filters: n("filters", None)?,
+            k: n("k", None)?,
+            stride: n("stride", Some(1))?,
+            pad: n("pad", Some(0))?,
+            bias: true,
+        },
+        "pool" => {
+            let (k, stride) = (n("k", Some(2))?, n("stride", Some(2))?);
+            match field(l, "mode").as_string().as_deref() {
+                Some("avg") => LayerSpec::AvgPool { k, stride },
+                _ => LayerSpec::MaxPool { k, stride },
+            }
+        }
+        "relu" => LayerSpec::Activation(Act::Relu),
+        "dense" => LayerSpec::Dense {
+            units: n("units", None)?,
+        },
+        "flatten" => LayerSpec::Flatten,
+        other => return Err(JsError::new(&format!("unknown layer type {other:?}"))),
+    })
+}
+
+/// Builds a model in `slot` (replacing what was there) on WebGPU when `gpu` and a device can be
+/// had, on the CPU otherwise. `{ summary, totalParams, backend, note? }`.
+#[wasm_bindgen]
+pub async fn create_model(slot: String, spec: JsValue, seed: f64, gpu: bool) -> Res<JsValue> {
+    let spec = parse_spec(&spec)?;
+    let data = data()?;
+    let (device, note) = device(gpu).await;
+    let mut engine =
+        Engine::new(device, &spec, seed as u64, &data).map_err(|m| JsError::new(&m))?;
+    engine.set_clock(|| js_sys::Date::now() / 1000.0);
+    let rows = engine.summary();
+    let total: usize = rows.iter().map(|r| r.params).sum();
+    let summary: Array = rows
+        .iter()
+        .map(|r| {
+            let shape: Array = r.out_shape.iter().map(|&d| JsValue::from(d)).collect();
+            obj(&[
+                ("name", r.name.as_str().into()),
+                ("outShape", shape.into()),
+                ("params", r.params.into()),
+            ])
+        })
+        .collect();
+    let backend = engine.backend();
+    put(slot, engine);
+    Ok(obj(&[
+        ("summary", summary.into()),
+        ("totalParams", total.into()),
+        ("backend", backend.into()),
+        ("note", note.map_or(JsValue::UNDEFINED, |n| n.into())),
+    ]))
+}
+
+/// The device for a new model, and why it is the CPU when WebGPU was asked for.
+async fn device(gpu: bool) -> (Device, Option<String>) {
+    if !gpu {
+        return (Device::Cpu, None);
+    }
+    #[cfg(feature = "webgpu")]
+    {
+        match crate::backend::gpu::Gpu::new().await {
+            Ok(g) => (Device::Gpu(g), None),
+            Err(why) => (Device::Cpu, Some(format!("on the CPU: {why}"))),
+        }
+    }
+    #[cfg(not(feature = "webgpu"))]
+    (Device::Cpu, Some("on the CPU: built without WebGPU".into()))
+}
+
+fn parse_train(t: &JsValue) -> Res<TrainRequest> {
+    let lr = num(t, "lr").unwrap_or(0.002) as f32;
+    if !(lr.is_finite() && lr > 0.0) {
+        return Err(JsError::new(&format!(
+            "learning rate {lr}: use a number > 0"
+        )));
+    }
+    let optimizer = match field(t, "optimizer").as_string().as_deref() {
+        Some("sgd") => OptimizerConfig::sgd(lr, 0.9),
+        _ => OptimizerConfig::adam(lr),
+    };
+    let classes = match field(t, "classes") {
+        c if c.is_undefined() || c.is_null() => None,
+        c => Some(
+            Array::from(&c)
+                .iter()
+                .map(|d| {
+                    d.as_f64()
+                        .filter(|d| (0.0..10.0).contains(d))
+                        .map(|d| d as u8)
+                })
+                .collect::<Option<Vec<u8>>>()
+                .ok_or_else(|| JsError::new("classes: digits 0 to 9 expected"))?,
+        ),
+    };
+    Ok(TrainRequest {
+        epochs: count(t, "epochs", Some(1))?,
+        batch: count(t, "batch", Some(32))?,
+        optimizer,
+        train_size: num(t, "trainSize")
+            .map(|_| count(t, "trainSize", None))
+            .transpose()?,
+        test_size: num(t, "testSize")
+            .map(|_| count(t, "testSize", None))
+            .transpose()?,
+        classes,
+        augment: parse_augment(&field(t, "augment"), &field(t, "noise"))?,
+    })
+}
+
+/// The page's `augment` ({rotate: degrees, shift: px, zoom: fraction, flip, contrast: fraction})
+/// and `noise` ({type, level}); None when both leave the digits untouched.
+fn parse_augment(a: &JsValue, noise: &JsValue) -> Res<Option<Augment>> {
+    let mut aug = Augment::default();
+    if a.is_object() {
+        let f = |key: &str| num(a, key).unwrap_or(0.0).abs() as f32;
+        aug.max_rotate_deg = f("rotate");
+        aug.max_shift = f("shift");
+        let (zoom, contrast) = (f("zoom").min(0.9), f("contrast").min(0.9));
+        aug.zoom = (1.0 - zoom, 1.0 + zoom);
+        aug.contrast = (1.0 - contrast, 1.0 + contrast);
+        aug.flip_prob = if field(a, "flip").is_truthy() {
+            0.5
+        } else {
+            0.0
+        };
+    }
+    if noise.is_object() {
+        let level = num(noise, "level").unwrap_or(0.0) as f32;
+        if !(0.0..=1.0).contains(&level) {
+            return Err(JsError::new(&format!("noise level {level}: use 0 to 1")));
+        }
+        match field(noise, "type").as_string().as_deref() {
+            Some("gaussian") => aug.noise_sigma = level,
+            Some("saltpepper") => aug.salt_pepper = level,
+            Some("mask") => aug.mask_prob = level,
+            other => return Err(JsError::new(&format!("unknown noise type {other:?}"))),
+        }
+    }
+    Ok((aug != Augment::default()).then_some(aug))
+}
+
+/// Starts a run on the slot's model; `{ stepsPerEpoch }`.
+#[wasm_bindgen]
+pub async fn begin_train(slot: String, request: JsValue) -> Res<JsValue> {
+    let req = parse_train(&request)?;
+    let data = data()?;
+    let steps = with_slot(slot, async |e| e.begin(&req, &data).await).await?;
+    Ok(obj(&[("stepsPerEpoch", steps.into())]))
+}
+
+/// Trains for about `budget_ms` (at least one step), stopping early at the end of an epoch.
+/// `{ done, epochEnded, progress? }`; progress as the protocol's event, without slot and ETA.
+#[wasm_bindgen]
+pub async fn train_steps(slot: String, budget_ms: f64) -> Res<JsValue> {
+    let t0 = js_sys::Date::now();
+    with_slot(slot, async |e| {
+        let mut last = None;
+        let (mut done, mut ended) = (false, false);
+        loop {
+            match e.step().await? {
+                None => {
+                    done = true;
+                    break;
+                }
+                Some(p) => {
+                    // the cursor is back at the start of the order: an epoch just ended
+                    ended = p.epoch_progress == 0.0;
+                    last = Some(p);
+                }
+            }
+            if ended || js_sys::Date::now() - t0 >= budget_ms {
+                break;
+            }
+        }
+        let progress = last.map_or(JsValue::UNDEFINED, |p| {
+            let losses = Object::new();
+            Reflect::set(&losses, &"loss".into(), &p.loss.into()).unwrap();
+            for (name, v) in &p.losses {
+                Reflect::set(&losses, &(*name).into(), &(*v).into()).unwrap();
+            }
+            obj(&[
+                ("step", (p.step as f64).into()),
+                ("epoch", p.epoch.into()),
+                ("losses", losses.into()),
+                (
+                    "accuracy",
+                    p.accuracy.map_or(JsValue::UNDEFINED, |a| a.into()),
+                ),
+                ("imagesPerSec", p.images_per_s.into()),
+            ])
+        });
+        Ok(obj(&[
+            ("done", done.into()),
+            ("epochEnded", ended.into()),
+            ("progress", progress),
+        ]))
+    })
+    .await
+}
+
+/// Ends the slot's run (finished or stopped) and frees its training data.
+#[wasm_bindgen]
+pub fn end_train(slot: String) -> Res<()> {
+    let mut e = take(&slot)?;
+    e.end();
+    put(slot, e);
+    Ok(())
+}
+
+/// The held-out metrics of the protocol's `epoch` event: `{ loss, accuracy? , mse?, elbo? }`.
+#[wasm_bindgen]
+pub async fn test_metrics(slot: String) -> Res<JsValue> {
+    with_slot(slot, async |e| {
+        let ev = e.test_metrics().await;
+        let term = |name: &str| ev.losses.iter().find(|l| l.0 == name).map(|l| l.1);
+        let opt = |v: Option<f32>| v.map_or(JsValue::UNDEFINED, |v| v.into());
+        let elbo = term("recon").zip(term("kl")).map(|(r, k)| -(r + k));
+        Ok(obj(&[
+            ("loss", ev.loss.into()),
+            ("accuracy", opt(ev.accuracy)),
+            ("mse", opt(term("mse"))),
+            ("recon", opt(term("recon"))),
+            ("kl", opt(term("kl"))),
+            ("elbo", opt(elbo)),
+        ]))
+    })
+    .await
+}
+
+/// `{ accuracy, confusion: Int32Array(100), misclassified: [{index, label, pred}] }`; with
+/// `transform` {rotate, shift} on randomly moved held-out digits.
+#[wasm_bindgen]
+pub async fn evaluate(slot: String, transform: JsValue) -> Res<JsValue> {
+    let moved = transform.is_object().then(|| {
+        (
+            num(&transform, "rotate").unwrap_or(0.0) as f32,
+            num(&transform, "shift").unwrap_or(0.0) as f32,
+        )
+    });
+    let r = with_slot(slot, async |e| e.test_report(moved).await).await?;
+    let wrong: Array = r
+        .misclassified
+        .iter()
+        .map(|&(index, label, pred)| {
+            obj(&[
+                ("index", index.into()),
+                ("label", label.into()),
+                ("pred", pred.into()),
+            ])
+        })
+        .collect();
+    Ok(obj(&[
+        ("accuracy", r.accuracy.into()),
+        (
+            "confusion",
+            js_sys::Int32Array::from(&r.confusion[..]).into(),
+        ),
+        ("misclassified", wrong.into()),
+    ]))
+}
+
+#[wasm_bindgen]
+pub async fn predict(slot: String, image: Vec<f32>) -> Res<Vec<f32>> {
+    with_slot(slot, async |e| e.predict(&image).await).await
+}
+
+#[wasm_bindgen]
+pub async fn reconstruct(slot: String, images: Vec<f32>) -> Res<Vec<f32>> {
+    with_slot(slot, async |e| e.reconstruct(&images).await).await
+}
+
+/// `{ z }`, and for a VAE also `{ mu, logvar }` (z is mu).
+#[wasm_bindgen]
+pub async fn encode(slot: String, images: Vec<f32>) -> Res<JsValue> {
+    let (z, logvar) = with_slot(slot, async |e| e.encode(&images).await).await?;
+    Ok(match logvar {
+        Some(lv) => obj(&[("z", f32s(&z)), ("mu", f32s(&z)), ("logvar", f32s(&lv))]),
+        None => obj(&[("z", f32s(&z))]),
+    })
+}
+
+#[wasm_bindgen]
+pub async fn decode(slot: String, z: Vec<f32>) -> Res<Vec<f32>> {
+    with_slot(slot, async |e| e.decode(&z).await).await
+}
+
+#[wasm_bindgen]
+pub async fn sample(slot: String, count: u32, seed: f64) -> Res<Vec<f32>> {
+    with_slot(slot, async |e| e.sample(count as usize, seed as u64).await).await
+}
+
+/// `[{ name, shape, data }]`, one per top-level layer.
+#[wasm_bindgen]
+pub async fn activations(slot: String, image: Vec<f32>) -> Res<JsValue> {
+    let outs = with_slot(slot, async |e| e.activations(&image).await).await?;
+    let layers: Array = outs
+        .iter()
+        .map(|o| {
+            let (c, h, w) = o.dims;
+            let shape: Array = if h == 1 && w == 1 {
+                vec![c]
+            } else {
+                vec![c, h, w]
+            }
+            .into_iter()
+            .map(JsValue::from)
+            .collect();
+            obj(&[
+                ("name", o.layer.as_str().into()),
+                ("shape", shape.into()),
+                ("data", f32s(&o.values)),
+            ])
+        })
+        .collect();
+    Ok(layers.into())
+}
+
+/// `{ shape: [o, c, kh, kw], data }` of the first convolution.
+#[wasm_bindgen]
+pub async fn filters(slot: String) -> Res<JsValue> {
+    let (shape, data) = with_slot(slot, async |e| e.filters().await).await?;
+    let shape: Array = shape.into_iter().map(JsValue::from).collect();
+    Ok(obj(&[("shape", shape.into()), ("data", f32s(&data))]))
+}
+
+/// `[{ name, norm }]`: the last step's gradient norm of each layer with parameters.
+#[wasm_bindgen]
+pub async fn grad_norms(slot: String) -> Res<JsValue> {
+    let norms = with_slot(slot, async |e| Ok(e.grad_norms().await)).await?;
+    let layers: Array = norms
+        .iter()
+        .map(|(name, norm)| obj(&[("name", name.as_str().into()), ("norm", (*norm).into())]))
+        .collect();
+    Ok(layers.into())
+}

@@ -1,9 +1,10 @@
-// The page: starts the engine worker and shows what it reports. It never computes itself.
-import * as msg from "./protocol.js";
+// The page: the lab (www/lab/) mounted under a status line that says which compute backend the
+// engine worker uses, and shows the engine's errors (a Rust panic included). It never computes.
+import { Engine, startEngine } from "./lab/engine-client.js";
+import { mountLab } from "./lab/lab.js";
 
 const backendLine = document.getElementById("backend");
 const errorBox = document.getElementById("error");
-let panicked = false;
 
 function showError(text) {
   errorBox.hidden = false;
@@ -12,39 +13,36 @@ function showError(text) {
   errorBox.append(line);
 }
 
-const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+const engine = new Engine(startEngine(new URL("./worker.js", import.meta.url)));
 
-worker.onmessage = ({ data }) => {
-  switch (data.type) {
-    case "ready": {
-      const { kind, description } = data.backend;
-      backendLine.textContent =
-        kind === "webgpu"
-          ? `Compute backend: WebGPU — ${description}`
-          : `Compute backend: CPU (wasm SIMD) — ${description}`;
-      backendLine.dataset.backend = kind;
-      if (location.hash === "#panic-test") worker.postMessage(msg.panicTest());
-      break;
-    }
-    case "error":
-      if (data.panic) {
-        panicked = true;
-        backendLine.textContent = "Compute backend: stopped (the engine panicked)";
-        showError(`The engine panicked: ${data.message}`);
-      } else {
-        showError(`Engine error: ${data.message}`);
-      }
-      break;
-    default:
-      showError(`Unexpected message from the engine: ${JSON.stringify(data)}`);
+engine.on("backend", ({ backend }) => {
+  const { kind, description } = backend;
+  backendLine.textContent =
+    kind === "webgpu"
+      ? `Compute backend: WebGPU — ${description}`
+      : `Compute backend: CPU (wasm SIMD) — ${description}`;
+  backendLine.dataset.backend = kind;
+});
+
+// The worker died: a Rust panic (its message is Rust's "panicked at file:line:col: ..."), or the
+// worker could not load. Either way the engine is gone until the page is reloaded.
+engine.on("fatal", ({ message }) => {
+  if (/^panicked at /.test(message)) {
+    backendLine.textContent = "Compute backend: stopped (the engine panicked)";
+    showError(`The engine panicked: ${message}`);
+  } else {
+    backendLine.textContent = "Compute backend: unavailable";
+    showError(`The engine worker failed: ${message}`);
   }
-};
+});
 
-// The worker script failed to load, or an error escaped it. After a panic that error is the trap
-// the panic caused, already explained above.
-worker.onerror = (event) => {
-  event.preventDefault();
-  if (!panicked) showError(`The engine worker failed: ${event.message || "could not start it"}`);
-};
+mountLab(document.getElementById("lab"), { engine });
 
-worker.postMessage(msg.init());
+engine.init().then(
+  () => {
+    if (location.hash === "#panic-test") engine.call("panicTest").catch(() => {});
+  },
+  (e) => {
+    if (!engine.client.dead) showError(`Engine error: ${e.message}`);
+  },
+);

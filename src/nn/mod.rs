@@ -13,6 +13,7 @@ pub mod activation;
 pub mod batchnorm;
 pub mod conv;
 pub mod dense;
+pub mod engine;
 pub mod inference;
 pub mod layer;
 pub mod models;

@@ -162,6 +162,20 @@ impl<B: Backend + 'static> Trainer<B> {
         self.augment = augment;
     }
 
+    /// Starts a new run on the same weights: new configuration, training data and optimizer
+    /// (momenta start from zero again), epoch and step counters back at 0.
+    pub fn restart(&mut self, cfg: TrainConfig, train: Dataset) {
+        assert!(cfg.batch > 0 && cfg.batch <= train.len(), "batch size");
+        assert_eq!((train.rows, train.cols), (self.test.rows, self.test.cols));
+        self.opt = Optimizer::new(cfg.optimizer);
+        self.model.visit_params(&mut |p| p.state.clear());
+        self.cfg = cfg;
+        self.train = train;
+        self.state = RunState::Running;
+        (self.step, self.epoch, self.cursor, self.since) = (0, 0, 0, None);
+        epoch_order(&mut self.order, self.train.len(), self.order_seed, 0);
+    }
+
     pub fn state(&self) -> RunState {
         self.state
     }

@@ -1,16 +1,14 @@
 // Exercises 1-4 (plain JS, no engine) driven in headless Chromium under the site's strict CSP.
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { WWW, drawStrokes, launch, openPage, screenshotPath, serve } from './helpers.mjs';
+import { builtEngine, drawStrokes, launch, openPage, screenshotPath, serve } from './helpers.mjs';
 
 let server;
 let base;
 let browser;
 
 before(async () => {
-  ({ server, base } = await serve());
+  ({ server, base } = await serve({ extra: builtEngine() ?? {} }));
   browser = await launch();
 });
 after(async () => {
@@ -45,18 +43,18 @@ async function answer(page, id, value) {
   return form.getAttribute('data-result');
 }
 
-test('shows only the named exercise; the full page lists all eight in its table of contents', async () => {
+test('shows only the named exercise; the full page lists all thirteen in its table of contents', async () => {
   const one = await exercise('pooling');
   assert.equal(await one.page.locator('section.exercise').count(), 1);
   assert.equal(await one.page.locator('nav.toc').count(), 0);
   await cleanExit(one);
   const all = await openPage(browser, base, '/www/lab/dev.html');
   await all.page.waitForSelector('#ex-resnet');
-  assert.equal(await all.page.locator('section.exercise').count(), 8);
-  assert.equal(await all.page.locator('nav.toc li').count(), 8);
+  assert.equal(await all.page.locator('section.exercise').count(), 13);
+  assert.equal(await all.page.locator('nav.toc li').count(), 13);
   assert.equal(await all.page.locator('.backend-badge').count(), 1);
-  // the engine worker belongs to another branch; until it is there, its 404 is the only allowed problem
-  const allowed = fs.existsSync(path.join(WWW, 'worker.js')) ? [] : ['http 404: /www/worker.js'];
+  // the engine's wasm comes from scripts/build-web.sh; without that build, its 404 is the only allowed problem
+  const allowed = builtEngine() ? [] : ['http 404: /pkg/cnn-lab.js'];
   assert.deepEqual(all.problems, allowed);
   await all.page.waitForFunction(() => !document.querySelector('.backend-badge').textContent.includes('starting'));
   assert.match(await all.page.locator('.backend-badge').innerText(), allowed.length ? /engine unavailable/ : /WebGPU|CPU/);

@@ -11,6 +11,15 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const WWW = path.join(ROOT, 'www');
 export const ARTIFACTS = path.join(ROOT, 'artifacts', 'e2e-lab');
 
+// The engine as scripts/build-web.sh builds it into dist/pkg/: www/worker.js imports
+// ../pkg/cnn-lab.js, so the real-engine tests serve these two files at /pkg/ beside the repository.
+export const PKG = path.join(ROOT, 'dist', 'pkg');
+export function builtEngine() {
+  const files = ['cnn-lab.js', 'cnn-lab_bg.wasm'];
+  if (!files.every((f) => fs.existsSync(path.join(PKG, f)))) return null;
+  return Object.fromEntries(files.map((f) => [`/pkg/${f}`, path.join(PKG, f)]));
+}
+
 export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; worker-src 'self'; connect-src 'self'";
 
 const TYPES = {
@@ -117,4 +126,74 @@ export async function drawStrokes(page, canvas, strokes, steps = 6) {
     }
     await page.mouse.up();
   }
+}
+
+// Init script: keeps the page's workers reachable (window.__workers) and gives the test its own
+// commands on the first one (window.__call, with ids far from the page's), and records main-thread
+// long tasks while window.__watch is set.
+export function instrument() {
+  window.__workers = [];
+  const W = window.Worker;
+  window.Worker = class extends W {
+    constructor(...a) {
+      super(...a);
+      window.__workers.push(this);
+    }
+  };
+  window.__longtasks = [];
+  window.__watch = false;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (window.__watch) window.__longtasks.push(e.duration);
+  }).observe({ type: 'longtask', buffered: false });
+  let next = 1e9;
+  window.__call = (type, fields) => new Promise((resolve, reject) => {
+    const w = window.__workers[0];
+    const id = next++;
+    const on = (e) => {
+      if (e.data?.id !== id) return;
+      w.removeEventListener('message', on);
+      if (e.data.type === 'ok') resolve(e.data);
+      else reject(new Error(`${type}: ${e.data.message}`));
+    };
+    w.addEventListener('message', on);
+    w.postMessage({ id, type, ...fields });
+  });
+}
+
+// On the page's worker (see instrument), trains the same model twice from the same seed on the
+// same few digits, once on WebGPU and once forced to the CPU, then runs `probe` ({ type, ...fields }
+// without slot) on both. Returns { gpu, cpu }, each { backend, losses (per progress event), test
+// (the epoch's held-out metrics), out (the probe's typed arrays as plain arrays) }. The page's
+// backend preference is left at "auto".
+export function gpuVersusCpu(page, { spec, train, probe }) {
+  return page.evaluate(async ({ spec, train, probe }) => {
+    const call = window.__call;
+    const w = window.__workers[0];
+    const run = async (prefer) => {
+      const slot = `check-${prefer}`;
+      await call('setBackend', { prefer });
+      const created = await call('createModel', { slot, spec, seed: 4 });
+      const losses = [];
+      const on = (e) => {
+        if (e.data?.slot === slot && e.data.type === 'progress') losses.push(e.data.losses);
+      };
+      w.addEventListener('message', on);
+      const done = await call('train', { slot, ...train }).finally(() => w.removeEventListener('message', on));
+      const r = await call(probe.type, { slot, ...probe });
+      const out = {};
+      for (const [k, v] of Object.entries(r)) if (ArrayBuffer.isView(v)) out[k] = Array.from(v);
+      return { backend: created.backend, losses, test: done.metrics, out };
+    };
+    try {
+      return { gpu: await run('auto'), cpu: await run('cpu') };
+    } finally {
+      await call('setBackend', { prefer: 'auto' });
+    }
+  }, { spec, train, probe });
+}
+
+// The largest absolute difference between two equally long arrays of numbers.
+export function maxDiff(a, b) {
+  if (a.length !== b.length) throw new Error(`lengths differ: ${a.length} vs ${b.length}`);
+  return a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
 }

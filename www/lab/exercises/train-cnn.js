@@ -19,7 +19,9 @@ export const PRESETS = {
       { type: 'pool', k: 2, stride: 2, mode: 'max' },
       { type: 'dense', units: 64 },
     ],
-    train: { epochs: 4, batch: 32, lr: 0.002, optimizer: 'adam' },
+    // Without augmentation this net overfits the 8,000 digits near 96-97%; small random
+    // rotations, shifts and zooms take it past 97% on the held-out digits (tests/engine.rs).
+    train: { epochs: 8, batch: 32, lr: 0.002, optimizer: 'adam', augment: true },
   },
   tiny: {
     name: 'Tiny CNN (one conv block)',
@@ -37,6 +39,9 @@ export const PRESETS = {
 };
 
 export const SLOT = 'cnn';
+
+// What "augment the training digits" sends: rotation ±10°, shift ±2 px, zoom ±10%.
+export const AUGMENT = { rotate: 10, shift: 2, zoom: 0.1, flip: false, contrast: 0 };
 
 // Sends the latest drawing to `predict`, one request at a time; drawings made meanwhile are coalesced.
 export function livePredictor(getEngine, slot, onProbs, onError) {
@@ -82,11 +87,12 @@ export default {
 
     const builder = new LayerBuilder({ layers: PRESETS.small.layers });
     const presetSel = select(Object.entries(PRESETS).map(([k, p]) => [k, p.name]), 'small');
-    const epochsIn = h('input', { type: 'number', min: 1, max: 30, value: '4', inputmode: 'numeric' });
+    const epochsIn = h('input', { type: 'number', min: 1, max: 30, value: '8', inputmode: 'numeric' });
     const batchIn = h('input', { type: 'number', min: 1, max: 512, value: '32', inputmode: 'numeric' });
     const lrIn = h('input', { type: 'number', min: 0.00001, max: 1, step: 0.0001, value: '0.002', inputmode: 'decimal' });
     const optSel = select([['adam', 'Adam'], ['sgd', 'SGD']], 'adam');
     const sizeIn = h('input', { type: 'number', min: 100, max: 8000, step: 100, value: '8000', inputmode: 'numeric' });
+    const augmentIn = h('input', { type: 'checkbox', checked: true });
 
     function applyPreset() {
       const p = PRESETS[presetSel.value];
@@ -95,6 +101,7 @@ export default {
       batchIn.value = String(p.train.batch);
       lrIn.value = String(p.train.lr);
       optSel.value = p.train.optimizer;
+      augmentIn.checked = !!p.train.augment;
     }
     presetSel.addEventListener('change', applyPreset);
 
@@ -184,6 +191,7 @@ export default {
           lr: Number(lrIn.value) || 0.002,
           optimizer: optSel.value,
           trainSize: intOf(sizeIn, 8000),
+          ...(augmentIn.checked ? { augment: AUGMENT } : {}),
         };
         const [r] = await panel.train([{ slot: SLOT, train }]);
         trained = true;
@@ -210,6 +218,7 @@ export default {
         field('learning rate', lrIn).wrap,
         field('optimizer', optSel).wrap,
         field('training digits', sizeIn).wrap,
+        field('random augmentation', augmentIn, 'random rotation ±10°, shift ±2 px, zoom ±10% (exercise 7)').wrap,
       ),
       h('div', { class: 'row' }, trainBtn),
       engineSummary,

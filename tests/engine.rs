@@ -1,0 +1,336 @@
+//! The worker's engine (`nn::engine`) on the CPU: the page's model descriptions, runs started with
+//! the page's options, the NaN guard, and the exercise-5 preset's accuracy (the number the page
+//! shows). Training tests run in release mode (`cargo test --release --test engine`).
+
+use cnn_lab::data::augment::Augment;
+use cnn_lab::data::mnist::Mnist;
+use cnn_lab::nn::engine::{Device, Engine, ModelSpec, TrainRequest};
+use cnn_lab::nn::{LayerSpec, OptimizerConfig};
+use cnn_lab::ops::Act;
+use pollster::block_on;
+
+fn mnist() -> Mnist {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/mnist-10k.bin");
+    Mnist::parse(&std::fs::read(path).expect("bundled MNIST")).expect("valid file")
+}
+
+fn conv(filters: usize, k: usize) -> LayerSpec {
+    LayerSpec::Conv {
+        filters,
+        k,
+        stride: 1,
+        pad: k / 2,
+        bias: true,
+    }
+}
+
+/// The exercise-5 preset as the page sends it (www/lab/exercises/train-cnn.js, `toSpecLayers`).
+fn preset() -> ModelSpec {
+    use LayerSpec::*;
+    let relu = Activation(Act::Relu);
+    let pool = MaxPool { k: 2, stride: 2 };
+    ModelSpec::Cnn(vec![
+        conv(8, 5),
+        relu.clone(),
+        pool.clone(),
+        conv(16, 3),
+        relu.clone(),
+        pool,
+        Flatten,
+        Dense { units: 64 },
+        relu,
+        Dense { units: 10 },
+    ])
+}
+
+fn request(epochs: usize, lr: f32) -> TrainRequest {
+    TrainRequest {
+        epochs,
+        batch: 32,
+        optimizer: OptimizerConfig::adam(lr),
+        train_size: None,
+        classes: None,
+        augment: None,
+        test_size: None,
+    }
+}
+
+/// Runs until the run is over; the number of steps taken, or the error.
+fn run(e: &mut Engine) -> Result<usize, String> {
+    let mut steps = 0;
+    while block_on(e.step())?.is_some() {
+        steps += 1;
+    }
+    Ok(steps)
+}
+
+#[test]
+fn bad_specs_are_errors_not_panics() {
+    use LayerSpec::*;
+    let data = mnist();
+    let bad = [
+        (ModelSpec::Cnn(vec![conv(8, 3), Flatten]), "last layer"),
+        (
+            ModelSpec::Cnn(vec![
+                Conv {
+                    filters: 4,
+                    k: 29,
+                    stride: 1,
+                    pad: 0,
+                    bias: true,
+                },
+                Flatten,
+                Dense { units: 10 },
+            ]),
+            "larger than the 28x28",
+        ),
+        (
+            ModelSpec::Cnn(vec![
+                MaxPool { k: 2, stride: 2 },
+                MaxPool { k: 2, stride: 2 },
+                MaxPool { k: 2, stride: 2 },
+                MaxPool { k: 4, stride: 2 },
+                Flatten,
+                Dense { units: 10 },
+            ]),
+            "larger than the 3x3",
+        ),
+        (
+            ModelSpec::Deep {
+                depth: 7,
+                skip: true,
+            },
+            "even",
+        ),
+        (ModelSpec::Ae { latent: 0 }, "latent"),
+        (
+            ModelSpec::Vae {
+                latent: 2,
+                hidden: 64,
+                beta: -1.0,
+            },
+            "beta",
+        ),
+    ];
+    for (spec, why) in bad {
+        let err = Engine::new(Device::Cpu, &spec, 1, &data)
+            .err()
+            .expect("an error");
+        assert!(err.contains(why), "{spec:?}: {err}");
+    }
+}
+
+#[test]
+fn summaries_match_the_page_and_every_kind_builds() {
+    let data = mnist();
+    let mut e = Engine::new(Device::Cpu, &preset(), 1, &data).unwrap();
+    let rows = e.summary();
+    let shapes: Vec<Vec<usize>> = rows.iter().map(|r| r.out_shape.clone()).collect();
+    assert_eq!(shapes[0], [8, 28, 28]);
+    assert_eq!(shapes[2], [8, 14, 14]);
+    assert_eq!(shapes[5], [16, 7, 7]);
+    assert_eq!(shapes.last().unwrap(), &[10]);
+    let total: usize = rows.iter().map(|r| r.params).sum();
+    // conv 8*(25+1) + conv 16*(8*9+1) + dense 64*(784+1) + dense 10*(64+1), as the page counts
+    assert_eq!(total, 208 + 1168 + 50240 + 650);
+    for spec in [
+        ModelSpec::Deep {
+            depth: 16,
+            skip: true,
+        },
+        ModelSpec::Deep {
+            depth: 6,
+            skip: false,
+        },
+        ModelSpec::Ae { latent: 2 },
+        ModelSpec::ConvAe { latent: 16 },
+        ModelSpec::Vae {
+            latent: 16,
+            hidden: 256,
+            beta: 1.0,
+        },
+    ] {
+        let mut e = Engine::new(Device::Cpu, &spec, 1, &data).unwrap();
+        assert!(e.summary().iter().map(|r| r.params).sum::<usize>() > 0);
+        let mut req = request(1, 1e-3);
+        req.train_size = Some(64);
+        assert_eq!(block_on(e.begin(&req, &data)).unwrap(), 2, "{spec:?}");
+        assert_eq!(run(&mut e).unwrap(), 2);
+    }
+    // a 16-layer net: stem conv, 7 blocks of two convs, dense
+    let mut e = Engine::new(
+        Device::Cpu,
+        &ModelSpec::Deep {
+            depth: 16,
+            skip: true,
+        },
+        1,
+        &data,
+    )
+    .unwrap();
+    let mut req = request(1, 0.05);
+    req.optimizer = OptimizerConfig::sgd(0.05, 0.9);
+    req.train_size = Some(32);
+    block_on(e.begin(&req, &data)).unwrap();
+    run(&mut e).unwrap();
+    let weighted: usize = block_on(e.grad_norms())
+        .iter()
+        .map(|(name, _)| if name.contains(":res") { 2 } else { 1 })
+        .sum();
+    // stem conv, its batch norm, 7 residual blocks, dense: 1 + 1 + 14 + 1 entries
+    assert_eq!(weighted, 17);
+}
+
+#[test]
+fn a_wild_learning_rate_stops_with_a_message_and_keeps_the_last_good_weights() {
+    let data = mnist();
+    let mut e = Engine::new(Device::Cpu, &preset(), 1, &data).unwrap();
+    let mut req = request(1, 1e-3);
+    req.train_size = Some(320);
+    block_on(e.begin(&req, &data)).unwrap();
+    run(&mut e).unwrap();
+    let good = block_on(e.test_metrics()).loss;
+    req.optimizer = OptimizerConfig::sgd(1e9, 0.0);
+    req.epochs = 3;
+    block_on(e.begin(&req, &data)).unwrap();
+    let err = run(&mut e).expect_err("the loss must blow up");
+    assert!(err.contains("learning rate"), "{err}");
+    let after = block_on(e.test_metrics()).loss;
+    assert_eq!(after, good, "the weights from before the run are back");
+    // and the model trains on with a sane rate
+    req.optimizer = OptimizerConfig::adam(1e-3);
+    req.epochs = 1;
+    block_on(e.begin(&req, &data)).unwrap();
+    run(&mut e).unwrap();
+    assert!(block_on(e.test_metrics()).loss < good);
+}
+
+#[test]
+fn classes_noise_and_vae_codes() {
+    let data = mnist();
+    let mut e = Engine::new(Device::Cpu, &ModelSpec::Ae { latent: 16 }, 1, &data).unwrap();
+    let mut req = request(1, 2e-3);
+    req.classes = Some(vec![1]);
+    let ones = data.train().labels.iter().filter(|&&l| l == 1).count();
+    assert_eq!(block_on(e.begin(&req, &data)).unwrap(), ones / 32);
+    req.augment = Some(Augment {
+        noise_sigma: 0.5,
+        ..Augment::default()
+    });
+    block_on(e.begin(&req, &data)).unwrap();
+    run(&mut e).unwrap();
+    assert!(block_on(e.predict(&[0.0; 784])).is_err());
+
+    let spec = ModelSpec::Vae {
+        latent: 4,
+        hidden: 32,
+        beta: 1.0,
+    };
+    let mut v = Engine::new(Device::Cpu, &spec, 1, &data).unwrap();
+    let two = &data.test().images[..2 * 784];
+    let (mu, logvar) = block_on(v.encode(two)).unwrap();
+    assert_eq!((mu.len(), logvar.map(|l| l.len())), (8, Some(8)));
+    let s = block_on(v.sample(3, 7)).unwrap();
+    assert_eq!(s, block_on(v.sample(3, 7)).unwrap(), "seeded");
+    assert_eq!(s.len(), 3 * 784);
+    assert!(block_on(v.decode(&[0.0; 5])).is_err());
+}
+
+#[test]
+#[cfg_attr(debug_assertions, ignore = "trains for real: run with --release")]
+fn exercise_5_preset_reaches_97_percent_with_its_augmentation() {
+    // The page's preset: 8 epochs, batch 32, Adam 0.002, rotation ±10°, shift ±2 px, zoom ±10%.
+    let data = mnist();
+    let mut e = Engine::new(Device::Cpu, &preset(), 1, &data).unwrap();
+    let mut req = request(8, 2e-3);
+    req.augment = Some(Augment {
+        max_rotate_deg: 10.0,
+        max_shift: 2.0,
+        zoom: (0.9, 1.1),
+        ..Augment::default()
+    });
+    block_on(e.begin(&req, &data)).unwrap();
+    let start = std::time::Instant::now();
+    let mut epoch = 0;
+    while let Some(p) = block_on(e.step()).unwrap() {
+        if p.epoch > epoch {
+            epoch = p.epoch;
+            let acc = block_on(e.test_metrics()).accuracy.unwrap();
+            println!(
+                "preset epoch {epoch}: test accuracy {:.2}% ({:.0} s)",
+                100.0 * acc,
+                start.elapsed().as_secs_f32()
+            );
+        }
+    }
+    let report = block_on(e.test_report(None)).unwrap();
+    println!("preset: {:.2}% after 8 epochs", 100.0 * report.accuracy);
+    assert!(report.accuracy >= 0.97, "{}", report.accuracy);
+    assert_eq!(report.confusion.iter().sum::<i32>(), 2000);
+    let shifted = block_on(e.test_report(Some((20.0, 3.0)))).unwrap();
+    println!(
+        "preset: {:.2}% on rotated/shifted digits",
+        100.0 * shifted.accuracy
+    );
+    assert!(shifted.accuracy < report.accuracy && shifted.accuracy > 0.5);
+}
+
+/// The VAE acceptance of issue 6 as the page runs it (tests/e2e-lab/ae-real.test.mjs), natively:
+/// 100 prior samples of a 16-d VAE judged by the lab's small CNN; at least 70 must be judged with
+/// probability >= 0.8. NOT REACHED: 44 with the page's settings (784-256-16, beta 1, 20 epochs,
+/// Adam 0.002, batch 32); beta 2: 48, beta 4: 58, hidden 512: 50, two hidden layers 512-256: 66
+/// (69 with beta 2).
+/// HIDDEN, BETA, EPOCHS, LR and BATCH override the page's settings.
+#[test]
+#[ignore = "issue 6's VAE target is not reached yet (see above); run by hand with --ignored"]
+fn vae_prior_samples_judged_by_the_lab_cnn() {
+    use LayerSpec::*;
+    let env = |k: &str, d: f32| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let data = mnist();
+    let relu = Activation(Act::Relu);
+    let judge_spec = ModelSpec::Cnn(vec![
+        conv(8, 5),
+        relu.clone(),
+        MaxPool { k: 2, stride: 2 },
+        conv(16, 3),
+        relu.clone(),
+        MaxPool { k: 2, stride: 2 },
+        Flatten,
+        Dense { units: 64 },
+        relu,
+        Dense { units: 10 },
+    ]);
+    let mut judge = Engine::new(Device::Cpu, &judge_spec, 3, &data).unwrap();
+    block_on(judge.begin(&request(4, 2e-3), &data)).unwrap();
+    run(&mut judge).unwrap();
+    let spec = ModelSpec::Vae {
+        latent: 16,
+        hidden: env("HIDDEN", 256.0) as usize,
+        beta: env("BETA", 1.0),
+    };
+    let mut vae = Engine::new(Device::Cpu, &spec, 1, &data).unwrap();
+    let mut req = request(env("EPOCHS", 20.0) as usize, env("LR", 2e-3));
+    req.batch = env("BATCH", 32.0) as usize;
+    block_on(vae.begin(&req, &data)).unwrap();
+    run(&mut vae).unwrap();
+    let ev = block_on(vae.test_metrics());
+    let samples = block_on(vae.sample(100, 11)).unwrap();
+    let probs = block_on(judge.predict(&samples)).unwrap();
+    let sure = probs
+        .chunks(10)
+        .filter(|p| p.iter().cloned().fold(0.0, f32::max) >= 0.8)
+        .count();
+    println!(
+        "VAE {spec:?} {req:?}: {:?}; {sure} of 100 samples judged confidently",
+        ev.losses
+    );
+    assert!(
+        sure >= 70,
+        "{sure} of 100 prior samples judged with probability >= 0.8"
+    );
+}
