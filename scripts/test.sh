@@ -30,6 +30,8 @@ run() {
 # Counts in a log: libtest's "test result:" lines summed, and "SKIPPED:" lines.
 count() { { grep -o "[0-9]* $2;" "$LOGS/$1.log" || true; } | awk '{s += $1} END {print s + 0}'; }
 skips() { grep -c 'SKIPPED:' "$LOGS/$1.log" || true; }
+# Only the GPU tests' own skips (no adapter) count against a run that must have a GPU.
+gpu_skips() { grep -cE 'SKIPPED: no (GPU|WebGPU) adapter' "$LOGS/$1.log" || true; }
 record() { SUMMARY+=("$(printf '%-30s %4s passed %4s failed %4s skipped' "$1" "$(count "$1" passed)" "$(count "$1" failed)" "$(skips "$1")")"); }
 
 if $CARGO fmt --version >/dev/null 2>&1; then
@@ -37,15 +39,16 @@ if $CARGO fmt --version >/dev/null 2>&1; then
   $CARGO fmt --check || fail "cargo fmt --check (run cargo fmt)"
 fi
 
-phase "native: cargo test --release"
-run native $CARGO test --release -- --show-output || fail "native tests"
+phase "native: cargo test --release (with the Python/numpy round trip of model files)"
+tests/python/setup.sh || fail "tests/python/setup.sh (numpy + safetensors from PyPI)"
+run native env CNN_LAB_REQUIRE_PYTHON=1 $CARGO test --release -- --show-output || fail "native tests"
 record native
 
 if has_feature webgpu; then
   phase "native: cargo test --release --features webgpu (wgpu on lavapipe)"
   run native-webgpu $CARGO test --release --features webgpu -- --show-output || fail "native webgpu tests"
   record native-webgpu
-  [ "$(skips native-webgpu)" = 0 ] || fail "native GPU tests skipped: lavapipe gave no adapter"
+  [ "$(gpu_skips native-webgpu)" = 0 ] || fail "native GPU tests skipped: lavapipe gave no adapter"
 fi
 
 # The runner reads the browser's flags from the capabilities file; test binaries that do not pick
@@ -61,7 +64,7 @@ phase "browser: wasm-bindgen-test with WebGPU (SwiftShader)"
 run browser-webgpu browser_tests webgpu || fail "browser tests with WebGPU"
 record browser-webgpu
 grep -q 'PROBE: WebGPU adapter:' "$LOGS/browser-webgpu.log" || fail "no WebGPU adapter with the SwiftShader flags"
-[ "$(skips browser-webgpu)" = 0 ] || fail "GPU tests skipped although WebGPU was enabled"
+[ "$(gpu_skips browser-webgpu)" = 0 ] || fail "GPU tests skipped although WebGPU was enabled"
 
 phase "browser: wasm-bindgen-test without WebGPU"
 run browser-no-webgpu browser_tests no-webgpu || fail "browser tests without WebGPU"
@@ -71,11 +74,15 @@ grep -q 'PROBE: no WebGPU adapter:' "$LOGS/browser-no-webgpu.log" || fail "the p
 phase "build the site (scripts/build-web.sh)"
 if run build-web ./scripts/build-web.sh; then
   phase "e2e: playwright-core (tests/e2e/)"
-  run e2e node --test --test-reporter=spec tests/e2e/ || fail "e2e tests"
-  SUMMARY+=("$(printf '%-30s %4s passed %4s failed %4s skipped' e2e \
-    "$(sed -n 's/^ℹ pass \([0-9]*\)/\1/p' "$LOGS/e2e.log")" \
-    "$(sed -n 's/^ℹ fail \([0-9]*\)/\1/p' "$LOGS/e2e.log")" \
-    "$(sed -n 's/^ℹ skipped \([0-9]*\)/\1/p' "$LOGS/e2e.log")")")
+  for suite in e2e e2e-lab e2e-embed; do
+    phase "$suite: playwright-core (tests/$suite/)"
+    run "$suite" node --test --test-concurrency=1 --test-reporter=spec "tests/$suite/" || fail "$suite tests"
+    SUMMARY+=("$(printf '%-30s %4s passed %4s failed %4s skipped %4s todo' "$suite" \
+      "$(sed -n 's/^ℹ pass \([0-9]*\)/\1/p' "$LOGS/$suite.log")" \
+      "$(sed -n 's/^ℹ fail \([0-9]*\)/\1/p' "$LOGS/$suite.log")" \
+      "$(sed -n 's/^ℹ skipped \([0-9]*\)/\1/p' "$LOGS/$suite.log")" \
+      "$(sed -n 's/^ℹ todo \([0-9]*\)/\1/p' "$LOGS/$suite.log")")")
+  done
 else
   fail "site build"
 fi
