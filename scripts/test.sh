@@ -4,12 +4,9 @@
 #              on lavapipe (skipped when Cargo.toml has no `webgpu` feature)
 #   browser    wasm-bindgen-test in headless Chromium, in a dedicated worker: once with SwiftShader's
 #              WebGPU adapter, once without WebGPU
-#   e2e        the built site, served and driven by playwright-core (tests/e2e/, tests/e2e-lab/,
-#              tests/e2e-embed/; the real-engine tests load the freshly built dist/pkg/), with screenshots
-# Logs and screenshots go to artifacts/. A test that cannot run prints "SKIPPED: ..."; those are
-# counted, and in the WebGPU runs a GPU test skipped for want of an adapter is a failure.
-# The native phase installs numpy + safetensors (tests/python/setup.sh) and requires the Python
-# round trip to run (CNN_LAB_REQUIRE_PYTHON=1).
+#   e2e        the built site, served and driven by playwright-core (tests/e2e/), with screenshots
+# Logs and screenshots go to artifacts/. A GPU test without an adapter prints "SKIPPED: ..."; those
+# are counted, and in the WebGPU runs any skip is a failure (the adapter must be there).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 T0=$(date +%s)
@@ -33,15 +30,8 @@ run() {
 # Counts in a log: libtest's "test result:" lines summed, and "SKIPPED:" lines.
 count() { { grep -o "[0-9]* $2;" "$LOGS/$1.log" || true; } | awk '{s += $1} END {print s + 0}'; }
 skips() { grep -c 'SKIPPED:' "$LOGS/$1.log" || true; }
-# Only the skips of GPU tests that found no adapter (tests/gpu_parity.rs, tests/browser_backend.rs).
+# Only the GPU tests' own skips (no adapter) count against a run that must have a GPU.
 gpu_skips() { grep -cE 'SKIPPED: no (GPU|WebGPU) adapter' "$LOGS/$1.log" || true; }
-# node --test's spec reporter summary of a log as "passed failed skipped" columns.
-record_node() {
-  SUMMARY+=("$(printf '%-30s %4s passed %4s failed %4s skipped' "$1" \
-    "$(sed -n 's/^ℹ pass \([0-9]*\)/\1/p' "$LOGS/$1.log")" \
-    "$(sed -n 's/^ℹ fail \([0-9]*\)/\1/p' "$LOGS/$1.log")" \
-    "$(sed -n 's/^ℹ skipped \([0-9]*\)/\1/p' "$LOGS/$1.log")")")
-}
 record() { SUMMARY+=("$(printf '%-30s %4s passed %4s failed %4s skipped' "$1" "$(count "$1" passed)" "$(count "$1" failed)" "$(skips "$1")")"); }
 
 if $CARGO fmt --version >/dev/null 2>&1; then
@@ -49,12 +39,9 @@ if $CARGO fmt --version >/dev/null 2>&1; then
   $CARGO fmt --check || fail "cargo fmt --check (run cargo fmt)"
 fi
 
-phase "python round trip: tests/python/setup.sh (numpy + safetensors)"
-./tests/python/setup.sh || fail "python venv (tests/python/setup.sh)"
-
-phase "native: cargo test --release"
-export CNN_LAB_REQUIRE_PYTHON=1
-run native $CARGO test --release -- --show-output || fail "native tests"
+phase "native: cargo test --release (with the Python/numpy round trip of model files)"
+tests/python/setup.sh || fail "tests/python/setup.sh (numpy + safetensors from PyPI)"
+run native env CNN_LAB_REQUIRE_PYTHON=1 $CARGO test --release -- --show-output || fail "native tests"
 record native
 
 if has_feature webgpu; then
@@ -69,7 +56,7 @@ fi
 browser_tests() {
   WASM_BINDGEN_TEST_WEBDRIVER_JSON="tests/web/webdriver-$1.json" \
     WASM_BINDGEN_USE_DEDICATED_WORKER=1 WASM_BINDGEN_TEST_TIMEOUT=600 \
-    $CARGO test --release --target wasm32-unknown-unknown --features webgpu "${WASM_STD_FLAGS[@]}" "${WASM_TEST_FLAGS[@]}" \
+    $CARGO test --release --tests --target wasm32-unknown-unknown --features webgpu "${WASM_STD_FLAGS[@]}" "${WASM_TEST_FLAGS[@]}" \
     -- --nocapture
 }
 
@@ -87,15 +74,15 @@ grep -q 'PROBE: no WebGPU adapter:' "$LOGS/browser-no-webgpu.log" || fail "the p
 phase "build the site (scripts/build-web.sh)"
 if run build-web ./scripts/build-web.sh; then
   phase "e2e: playwright-core (tests/e2e/)"
-  run e2e node --test --test-reporter=spec tests/e2e/ || fail "e2e tests"
-  record_node e2e
-  # One file at a time: each launches Chromium, and the real-engine tests train in the page.
-  phase "e2e: the lab's pages (tests/e2e-lab/, engine from dist/pkg/)"
-  run e2e-lab node --test --test-reporter=spec --test-concurrency=1 tests/e2e-lab/ || fail "e2e-lab tests"
-  record_node e2e-lab
-  phase "e2e: embedding, saved work, offline, CSP (tests/e2e-embed/)"
-  run e2e-embed node --test --test-reporter=spec --test-concurrency=1 tests/e2e-embed/ || fail "e2e-embed tests"
-  record_node e2e-embed
+  for suite in e2e e2e-lab e2e-embed; do
+    phase "$suite: playwright-core (tests/$suite/)"
+    run "$suite" node --test --test-concurrency=1 --test-reporter=spec "tests/$suite/" || fail "$suite tests"
+    SUMMARY+=("$(printf '%-30s %4s passed %4s failed %4s skipped %4s todo' "$suite" \
+      "$(sed -n 's/^ℹ pass \([0-9]*\)/\1/p' "$LOGS/$suite.log")" \
+      "$(sed -n 's/^ℹ fail \([0-9]*\)/\1/p' "$LOGS/$suite.log")" \
+      "$(sed -n 's/^ℹ skipped \([0-9]*\)/\1/p' "$LOGS/$suite.log")" \
+      "$(sed -n 's/^ℹ todo \([0-9]*\)/\1/p' "$LOGS/$suite.log")")")
+  done
 else
   fail "site build"
 fi

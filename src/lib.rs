@@ -10,6 +10,8 @@
 //! - `web` (wasm32 only): the wasm-bindgen surface the Web Worker talks to.
 
 pub mod backend;
+#[cfg(target_arch = "wasm32")]
+pub mod bench;
 pub mod data;
 pub mod io;
 pub mod nn;

@@ -1,6 +1,8 @@
 //! Learning outcomes on the CPU backend, seeded, measured on the 2,000 held-out digits.
 //! Run in release mode: `cargo test --release --test learning -- --nocapture` (in a debug build
 //! these tests are reported as ignored). Each prints the numbers it reached.
+// Native only: blocks on futures with pollster (and, for learning, far too slow for a browser run).
+#![cfg(not(target_arch = "wasm32"))]
 
 use cnn_lab::backend::cpu::Cpu;
 use cnn_lab::data::augment::{gaussian_noise, Augment};

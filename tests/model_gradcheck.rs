@@ -2,6 +2,8 @@
 //! sample of parameters (and for input pixels) against central differences of the loss, on tiny
 //! configurations (small images, few channels, batch 2), batch norm in training mode included.
 //! Each parameter tensor is also checked along a random direction (all of its entries at once).
+// Native only: blocks on futures with pollster (and, for learning, far too slow for a browser run).
+#![cfg(not(target_arch = "wasm32"))]
 
 use cnn_lab::backend::cpu::Cpu;
 use cnn_lab::backend::Backend;

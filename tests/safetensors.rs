@@ -3,6 +3,8 @@
 //! (and the model left untouched), a seeded mutation fuzz loop with an allocation bound, and the
 //! Python/numpy round trip (tests/python/, skipped with a message when numpy + safetensors are
 //! missing: `tests/python/setup.sh` installs them).
+// Native only: blocks on futures with pollster (and, for learning, far too slow for a browser run).
+#![cfg(not(target_arch = "wasm32"))]
 
 use cnn_lab::backend::cpu::Cpu;
 use cnn_lab::backend::Backend;

@@ -11,6 +11,7 @@ use crate::ops::{Act, Conv2dGeom, Pool2dGeom};
 use core::future::Future;
 
 pub mod cpu;
+pub mod timed;
 pub use cpu::Cpu;
 #[cfg(feature = "webgpu")]
 pub mod gpu;

@@ -395,7 +395,7 @@ fn argmax(xs: &[f32]) -> usize {
     best
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))] // pollster is native-only
 mod tests {
     use super::*;
     use crate::backend::cpu::Cpu;

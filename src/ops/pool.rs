@@ -101,6 +101,9 @@ fn rows(g: &Pool2dGeom, x: &[f32], y: &mut [f32], mut f: impl FnMut(&[f32], usiz
 }
 
 pub fn max_forward(g: &Pool2dGeom, x: &[f32], y: &mut [f32]) {
+    if g.k == 2 && g.stride == 2 {
+        return max_forward_2x2(g, x, y);
+    }
     let (k, s) = (g.k, g.stride);
     rows(g, x, y, |xp, r0, yrow| {
         for (ox, out) in yrow.iter_mut().enumerate() {
@@ -116,7 +119,61 @@ pub fn max_forward(g: &Pool2dGeom, x: &[f32], y: &mut [f32]) {
     });
 }
 
+/// The CNN's 2x2, stride-2 pooling: the window's four values compared in the reference's order.
+fn max_forward_2x2(g: &Pool2dGeom, x: &[f32], y: &mut [f32]) {
+    let w = g.in_w;
+    rows(g, x, y, |xp, r0, yrow| {
+        let (top, bottom) = (&xp[r0..r0 + w], &xp[r0 + w..r0 + 2 * w]);
+        let pairs = top.chunks_exact(2).zip(bottom.chunks_exact(2));
+        for (out, (t, b)) in yrow.iter_mut().zip(pairs) {
+            let mut m = t[0];
+            for v in [t[1], b[0], b[1]] {
+                m = if v > m { v } else { m };
+            }
+            *out = m;
+        }
+    });
+}
+
+/// Backward of [`max_forward_2x2`]: each window writes all four of its dx values (the gradient at
+/// its first maximum, zeros elsewhere); only pixels no window covers (odd sizes) need the fill.
+fn max_backward_2x2(g: &Pool2dGeom, x: &[f32], dy: &[f32], dx: &mut [f32]) {
+    let (oh, ow, plane) = (g.out_h(), g.out_w(), g.in_h * g.in_w);
+    let w = g.in_w;
+    if g.in_h != 2 * oh || w != 2 * ow {
+        dx.fill(0.0);
+    }
+    for ((xp, dyp), dxp) in x
+        .chunks_exact(plane)
+        .zip(dy.chunks_exact(oh * ow))
+        .zip(dx.chunks_exact_mut(plane))
+    {
+        for (oy, dyrow) in dyp.chunks_exact(ow).enumerate() {
+            let r0 = 2 * oy * w;
+            let (top, bottom) = (&xp[r0..r0 + w], &xp[r0 + w..r0 + 2 * w]);
+            let (dtop, dbottom) = dxp[r0..r0 + 2 * w].split_at_mut(w);
+            let windows = top.chunks_exact(2).zip(bottom.chunks_exact(2));
+            let grads = dtop.chunks_exact_mut(2).zip(dbottom.chunks_exact_mut(2));
+            for ((&d, (t, b)), (dt, db)) in dyrow.iter().zip(windows).zip(grads) {
+                // The first maximum, with selects instead of a dynamically indexed array.
+                let (mut m, mut best) = (t[0], 0);
+                for (i, v) in [(1, t[1]), (2, b[0]), (3, b[1])] {
+                    let gt = v > m;
+                    m = if gt { v } else { m };
+                    best = if gt { i } else { best };
+                }
+                let at = |i| if best == i { d } else { 0.0 };
+                dt.copy_from_slice(&[at(0), at(1)]);
+                db.copy_from_slice(&[at(2), at(3)]);
+            }
+        }
+    }
+}
+
 pub fn max_backward(g: &Pool2dGeom, x: &[f32], dy: &[f32], dx: &mut [f32]) {
+    if g.k == 2 && g.stride == 2 {
+        return max_backward_2x2(g, x, dy, dx);
+    }
     let (oh, ow, plane) = (g.out_h(), g.out_w(), g.in_h * g.in_w);
     dx.fill(0.0);
     for ((xp, dyp), dxp) in x
