@@ -1,6 +1,7 @@
 //! The worker's engine (`nn::engine`) on the CPU: the page's model descriptions, runs started with
 //! the page's options, the NaN guard, and the exercise-5 preset's accuracy (the number the page
 //! shows). Training tests run in release mode (`cargo test --release --test engine`).
+#![cfg(not(target_arch = "wasm32"))] // pollster blocks; native only
 
 use cnn_lab::data::augment::Augment;
 use cnn_lab::data::mnist::Mnist;

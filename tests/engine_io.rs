@@ -1,6 +1,7 @@
 //! The worker's model files and user data through `nn::engine`: export then import into a fresh
 //! model predicts the same, a rejected file leaves the model as it was, and four IDX files become
 //! the engine's digits (or a clear message).
+#![cfg(not(target_arch = "wasm32"))] // pollster blocks; native only
 
 use cnn_lab::data::mnist::Mnist;
 use cnn_lab::nn::engine::{idx_digits, Device, Engine, ModelSpec, TrainRequest};
