@@ -1,5 +1,5 @@
 // The engine's Web Worker: loads the wasm engine (src/web.rs) and answers the page's commands
-// (protocol: www/lab/engine-client.js, /work/notes/protocol.md). Every command gets one
+// (protocol: www/lab/engine-client.js, docs/protocol.md). Every command gets one
 // { id, type: "ok", ... } or { id, type: "error", message }; events carry no id.
 //
 // Training runs here in slices of a few tens of milliseconds, several slots round-robin, with a

@@ -1,5 +1,5 @@
 // TEST DOUBLE, never served by the site: a module worker that speaks the protocol of
-// /work/notes/protocol.md for the autoencoder exercises, with synthetic deterministic images and no
+// docs/protocol.md for the autoencoder exercises, with synthetic deterministic images and no
 // learning. Its "models" follow simple rules (below) so that the tests can recompute, in node, what
 // the page must show (mean errors, PSNR, AUC) from the same exported functions. Nothing it returns is
 // a training result.

@@ -1,5 +1,5 @@
 // TEST DOUBLE, never served by the site: a module worker that speaks the protocol of
-// /work/notes/protocol.md with synthetic, deterministic numbers and no learning at all. It lets the
+// docs/protocol.md with synthetic, deterministic numbers and no learning at all. It lets the
 // UI of exercises 5-8 be tested (messages sent, events routed, results rendered, pause/resume/stop)
 // while the real engine worker is built elsewhere. Nothing it returns is a training result.
 

@@ -1,5 +1,5 @@
 // The only module that knows the engine lives in a Web Worker and speaks postMessage.
-// Protocol: /work/notes/protocol.md. Commands get `{ id, type, ...fields }`; the worker answers each
+// Protocol: docs/protocol.md. Commands get `{ id, type, ...fields }`; the worker answers each
 // with one `{ id, type: "ok", ... }` or `{ id, type: "error", message }`; events carry no id.
 
 export class EngineError extends Error {}
