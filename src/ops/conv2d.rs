@@ -165,6 +165,17 @@ pub(crate) fn is_pointwise(g: &Conv2dGeom) -> bool {
     g.kh == 1 && g.kw == 1 && g.stride == 1 && g.pad == 0
 }
 
+/// The image's im2col matrix `[K, P]`: the image itself when the conv is pointwise, otherwise
+/// lowered into the reusable `cols` scratch.
+pub(crate) fn columns<'a>(g: &Conv2dGeom, image: &'a [f32], cols: &'a mut Vec<f32>) -> &'a [f32] {
+    if is_pointwise(g) {
+        return image;
+    }
+    let c = grown(cols, g.in_c * g.kh * g.kw * g.out_h() * g.out_w());
+    im2col(g, image, c);
+    c
+}
+
 pub fn forward(g: &Conv2dGeom, x: &[f32], w: &[f32], b: &[f32], y: &mut [f32], s: &mut Scratch) {
     let (p, k) = (g.out_h() * g.out_w(), g.in_c * g.kh * g.kw);
     let in_sz = g.in_c * g.in_h * g.in_w;
@@ -177,13 +188,7 @@ pub fn forward(g: &Conv2dGeom, x: &[f32], w: &[f32], b: &[f32], y: &mut [f32], s
         for (row, &bias) in yn.chunks_exact_mut(p).zip(b) {
             row.fill(bias);
         }
-        let cols: &[f32] = if is_pointwise(g) {
-            xn
-        } else {
-            let c = grown(cols, k * p);
-            im2col(g, xn, c);
-            c
-        };
+        let cols = columns(g, xn, cols);
         gemm(
             g.out_c,
             p,
@@ -221,13 +226,7 @@ pub fn backward(
             *d += row.iter().sum::<f32>();
         }
         // dw[out_c, K] += dy_n[out_c, P] · cols^T
-        let c: &[f32] = if is_pointwise(g) {
-            xn
-        } else {
-            let c = grown(cols, k * p);
-            im2col(g, xn, c);
-            c
-        };
+        let c = columns(g, xn, cols);
         gemm(
             g.out_c,
             k,

@@ -8,7 +8,7 @@
 //! Fast path: it is the convolution's input gradient, so `y_n = col2im(w^T · x_n) + b`, and its own
 //! backward is a convolution: `dx_n = w · im2col(dy_n)`, `dw += x_n · im2col(dy_n)^T`.
 
-use super::conv2d::{col2im, im2col, is_pointwise};
+use super::conv2d::{col2im, columns, is_pointwise};
 use super::gemm::{gemm, View};
 use super::{grown, Conv2dGeom, Scratch};
 
@@ -138,13 +138,7 @@ pub fn backward(
         for (d, row) in db.iter_mut().zip(dyn_.chunks_exact(plane)) {
             *d += row.iter().sum::<f32>();
         }
-        let c: &[f32] = if is_pointwise(g) {
-            dyn_
-        } else {
-            let c = grown(cols, k * p);
-            im2col(g, dyn_, c);
-            c
-        };
+        let c = columns(g, dyn_, cols);
         gemm(
             g.out_c,
             k,
