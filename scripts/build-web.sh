@@ -19,11 +19,15 @@ rm -rf "$bindgen_out"
 # Named like trunk names a worker build (Trunk.toml), so www/worker.js loads either.
 wasm-bindgen --target web --no-typescript --out-name cnn-lab --out-dir "$bindgen_out" "$wasm"
 
-phase "wasm-opt -O3 ($(wasm-opt --version))"
+# Only npm's binaryen (scripts/setup.sh installs it): an older system wasm-opt, e.g. Debian's 108,
+# rewrites wasm-bindgen's table export and the page then fails in WebAssembly.Table.set.
+wasm_opt="$ROOT/node_modules/.bin/wasm-opt"
+[ -x "$wasm_opt" ] || { echo "build-web: $wasm_opt is missing: run ./scripts/setup.sh first" >&2; exit 1; }
+phase "wasm-opt -O3 ($("$wasm_opt" --version))"
 rm -rf "$out"
 mkdir -p "$out/pkg"
 # The features every browser with wasm SIMD also has; rustc emits several of them already.
-wasm-opt -O3 --strip-debug --strip-producers \
+"$wasm_opt" -O3 --strip-debug --strip-producers \
   --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$bindgen_out/cnn-lab_bg.wasm" -o "$out/pkg/cnn-lab_bg.wasm"
