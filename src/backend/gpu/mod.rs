@@ -18,9 +18,11 @@ mod oneshot;
 mod pipelines;
 mod pool;
 mod pool2d;
+mod readback;
 mod recorder;
 
 pub use pool::GpuBuf;
+pub use readback::{Polled, Readback};
 
 use pipelines::Module;
 use pool::Pool;
@@ -111,9 +113,24 @@ impl Gpu {
         self.lost.load(Ordering::SeqCst)
     }
 
-    /// Destroys the device, as a driver reset would (tests of the CPU fallback use it).
+    /// Test and development hook: destroys the device, as a driver reset would, to exercise the
+    /// engine's CPU fallback.
     pub fn destroy_device(&self) {
         self.device.destroy();
+    }
+
+    /// Why the device was lost, as the browser or driver said it (None while it is not).
+    pub fn lost_reason(&self) -> Option<String> {
+        if !self.is_lost() {
+            return None;
+        }
+        let errors = self.errors();
+        let lost = errors.iter().find(|e| e.starts_with("device lost"));
+        Some(
+            lost.or(errors.first()).cloned().unwrap_or_else(|| {
+                "a readback from the GPU failed: the device is gone".to_string()
+            }),
+        )
     }
 
     /// Device-lost messages and uncaptured GPU errors so far (empty in a healthy run).
