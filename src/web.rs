@@ -465,7 +465,7 @@ pub async fn begin_train(slot: String, request: JsValue) -> Res<JsValue> {
 
 /// Trains for about `budget_ms` (at least one step), stopping early at the end of an epoch, with
 /// one readback of the metrics at the end. `{ done, epochEnded, progress?, lost? }`; progress as
-/// the protocol's event, without slot and ETA (its losses are the means over the slice's steps);
+/// the protocol's event, without slot and ETA (losses and accuracy of the slice's last step);
 /// `lost: { reason, step, message }` when the GPU was lost and the run moved to the CPU.
 #[wasm_bindgen]
 pub async fn train_steps(slot: String, budget_ms: f64) -> Res<JsValue> {

@@ -1,7 +1,7 @@
 //! A GPU lost in the middle of training (simulated with `device.destroy()`, the engine's test hook):
 //! the run moves to the CPU, continues from the last snapshot of the weights and optimizer state,
 //! says so once, and ends exactly where a run on the CPU alone ends (within the GPU/CPU parity
-//! tolerance). Also: a slice of several steps reads its metrics back once.
+//! tolerance). Also: several steps in one call read their metrics back once.
 //!
 //! Native: `cargo test --release --features webgpu --test device_loss` (lavapipe); in the browser
 //! the same tests run under wasm-bindgen-test (scripts/test.sh). Without an adapter each test
@@ -166,8 +166,8 @@ async fn a_gpu_lost_between_runs_keeps_the_trained_weights() {
     assert_eq!(slice.lost.map(|l| l.step), Some(12));
 }
 
-/// Five steps in one call: one submission per step and one readback of the summed losses (no
-/// wait on the GPU between steps), reporting the mean of the five per-step losses.
+/// Five steps in one call: one submission per step and one readback (no wait on the GPU between
+/// steps), reporting the last step's loss.
 async fn several_steps_read_back_once() {
     let Some(gpu) = gpu().await else { return };
     let mut rng = Rng::new(9);
@@ -189,7 +189,7 @@ async fn several_steps_read_back_once() {
     for _ in 0..5 {
         per_step.push(one.step().await.unwrap().loss);
     }
-    let mean = per_step.iter().sum::<f32>() / 5.0;
+    let last = per_step[4];
 
     let mut t = Trainer::new(gpu, &kind, cfg, data.clone(), data);
     let submits = t.be.submits();
@@ -198,8 +198,8 @@ async fn several_steps_read_back_once() {
     assert_eq!(p.epoch, 1, "40 digits, batch 8: the epoch ended");
     assert_eq!(t.be.submits() - submits, 5 + 1, "5 steps and one readback");
     assert!(
-        (p.loss - mean).abs() <= 1e-4 * mean,
-        "mean loss {} vs {mean}",
+        (p.loss - last).abs() <= 1e-4 * last,
+        "loss {} vs the CPU's fifth step {last}",
         p.loss
     );
     assert!(t.be.errors().is_empty(), "{:?}", t.be.errors());

@@ -270,7 +270,7 @@ impl Fallback {
 /// What one training slice did.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Slice {
-    /// The last readback of the slice (means over its steps); None once the run is over.
+    /// The slice's last step (its losses and accuracy); None once the run is over.
     pub progress: Option<Progress>,
     /// Set once, on the slice in which the GPU was lost.
     pub lost: Option<Fallback>,

@@ -97,8 +97,6 @@ pub struct Trainer<B: Backend> {
     host_eps: Vec<f32>,
     x: Tensor<B>,
     target: B::Buf,
-    /// Per loss term, the sum over the steps of one `steps` call, kept on the device.
-    loss_sums: Vec<B::Buf>,
     since: Option<(f64, u64)>,
 }
 
@@ -140,7 +138,6 @@ impl<B: Backend + 'static> Trainer<B> {
         Trainer {
             x: Tensor::empty(&be),
             target: be.zeros(0),
-            loss_sums: Vec::new(),
             opt: Optimizer::new(cfg.optimizer),
             aug_rng: Rng::new(seeds.next_u32() as u64),
             eps_rng: Rng::new(seeds.next_u32() as u64),
@@ -321,8 +318,8 @@ impl<B: Backend + 'static> Trainer<B> {
     }
 
     /// Up to `max` training steps, stopping early at the end of an epoch, with one readback at the
-    /// end: the loss terms are summed on the device, so a GPU is not waited for between steps.
-    /// The losses reported are the means over the steps taken, the accuracy is the last batch's.
+    /// end, so that a GPU is not waited for between steps. The losses and accuracy reported are
+    /// the last step's (its batch's), as for `step`.
     pub async fn steps(&mut self, max: usize) -> Option<Progress> {
         if self.state != RunState::Running {
             return None;
@@ -336,13 +333,6 @@ impl<B: Backend + 'static> Trainer<B> {
             self.since = Some((t, 0));
         }
         let n = self.cfg.batch;
-        let terms = self.model.loss_names().len();
-        if self.loss_sums.len() != terms {
-            self.loss_sums = (0..terms).map(|_| self.be.zeros(1)).collect();
-        }
-        for sum in &mut self.loss_sums {
-            self.be.fill(sum, 0.0);
-        }
         let mut done = 0;
         while done < max.max(1) {
             self.record_step();
@@ -358,12 +348,7 @@ impl<B: Backend + 'static> Trainer<B> {
             }
         }
 
-        let mut losses = Vec::with_capacity(terms);
-        for (name, sum) in self.model.loss_names().iter().zip(&self.loss_sums) {
-            // A lost GPU reads back nothing: NaN, and the engine sees the loss.
-            let v = self.be.read(sum).await.first().copied();
-            losses.push((*name, v.map_or(f32::NAN, |v| v / done as f32)));
-        }
+        let losses = self.read_losses().await;
         let correct = self.correct(n).await;
         let mut images_per_s = 0.0;
         if let (Some((t0, imgs)), Some(_)) = (&mut self.since, now) {
@@ -385,8 +370,8 @@ impl<B: Backend + 'static> Trainer<B> {
         })
     }
 
-    /// Records one step on the next batch (forward, backward, optimizer) and adds its loss terms
-    /// to `loss_sums`; the GPU submits it as one command buffer.
+    /// Records one step on the next batch (forward, backward, optimizer); the GPU submits it as
+    /// one command buffer.
     fn record_step(&mut self) {
         let n = self.cfg.batch;
         let order = std::mem::take(&mut self.order);
@@ -401,9 +386,6 @@ impl<B: Backend + 'static> Trainer<B> {
         self.opt.begin_step();
         let (be, opt) = (&self.be, &self.opt);
         self.model.visit_params(&mut |p| opt.update(be, p));
-        for (sum, loss) in self.loss_sums.iter_mut().zip(self.model.loss_bufs()) {
-            be.add_assign(sum, loss);
-        }
         self.be.flush();
     }
 
