@@ -278,6 +278,8 @@ pub struct Slice {
 
 /// Steps one slice may take at most (the page's progress wants a number now and then).
 const MAX_SLICE_STEPS: usize = 64;
+/// With a clock, GPU snapshots are at least this far apart (a large model's copy is not free).
+const SNAPSHOT_EVERY_S: f64 = 1.0;
 
 /// A run at a step boundary, on the host: what the CPU continues from when the GPU is lost.
 struct Checkpoint {
@@ -327,6 +329,8 @@ pub struct Engine {
     lost: Option<Fallback>,
     /// Steps the next slice takes, adapted to the slice's time budget.
     slice_steps: usize,
+    /// When the last snapshot was started, by the clock.
+    snapshot_at: Option<f64>,
     /// Parameters and buffers (batch-norm statistics) at the start of the run or the end of its
     /// last epoch: what a run that diverges falls back to.
     good: Vec<Vec<f32>>,
@@ -371,6 +375,7 @@ impl Engine {
             pending: None,
             lost: None,
             slice_steps: 1,
+            snapshot_at: None,
             good: Vec::new(),
             epoch: 0,
             test_size: None,
@@ -450,6 +455,7 @@ impl Engine {
         {
             self.pending = None;
         }
+        self.snapshot_at = None;
         Ok(dispatch!(&self.any, t => t.steps_per_epoch()))
     }
 
@@ -560,9 +566,12 @@ impl Engine {
             let Any::Gpu(t) = &mut self.any else {
                 return;
             };
-            if self.pending.is_some() {
+            let now = self.clock.as_ref().map(|c| c());
+            let recent = matches!((now, self.snapshot_at), (Some(t1), Some(t0)) if t1 - t0 < SNAPSHOT_EVERY_S);
+            if self.pending.is_some() || recent {
                 return;
             }
+            self.snapshot_at = now;
             let (pos, model) = (t.position(), &mut t.model);
             let mut layout = Vec::new();
             let read = t.be.read_later(|f| {
