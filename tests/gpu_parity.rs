@@ -734,40 +734,12 @@ async fn small_device_runs_the_op_suites() {
         max_compute_workgroup_storage_size: 4096,
         ..wgpu::Limits::default()
     };
-    CAP.with(|c| *c.borrow_mut() = Some(small.clone()));
-    let Some(gpu) = gpu().await else {
-        CAP.with(|c| c.borrow_mut().take());
-        return;
-    };
-    let l = gpu.limits();
-    // wgpu natively gives what was asked for; a browser may round limits below WebGPU's defaults
-    // up to them, and the sizes follow what the device got.
-    #[cfg(not(target_arch = "wasm32"))]
-    assert_eq!(l.max_compute_invocations_per_workgroup, 64);
-    if l.max_compute_invocations_per_workgroup == 64 {
-        assert_eq!(l.max_compute_workgroup_storage_size, 4096);
-        assert_eq!(gpu.workgroup_sizes(), (64, 8));
-    }
-    drop(gpu);
-    elementwise_and_activations().await;
-    dense_forward_backward().await;
-    conv2d_forward_backward().await;
-    conv_transpose2d_forward_backward().await;
-    pooling_forward_backward().await;
-    batchnorm_forward_backward().await;
-    losses_forward_backward().await;
-    optimizers_and_sum_squares().await;
-    models_train_like_on_the_cpu().await;
-
     let tiny = wgpu::Limits {
         max_compute_invocations_per_workgroup: 16,
-        ..small
+        ..small.clone()
     };
-    CAP.with(|c| *c.borrow_mut() = Some(tiny));
-    let refused = Gpu::with_limits(CAP.with(|c| c.borrow().clone())).await;
-    CAP.with(|c| c.borrow_mut().take());
-    match refused {
-        Err(e) if e.starts_with("no GPU adapter") => skipped(&e),
+    match Gpu::with_limits(Some(tiny)).await {
+        Err(e) if e.starts_with("no GPU adapter") => return skipped(&e),
         Err(e) => assert!(
             e.contains("max_compute_invocations_per_workgroup = 16"),
             "{e}"
@@ -777,6 +749,32 @@ async fn small_device_runs_the_op_suites() {
             "a 16-thread device must be refused"
         ),
     }
+
+    let Some(gpu) = Gpu::with_limits(Some(small.clone())).await.ok() else {
+        return skipped("no small device");
+    };
+    let l = gpu.limits();
+    // wgpu natively gives what was asked for; a browser rounds limits below WebGPU's defaults up
+    // to them, and the other tests ran with those already.
+    #[cfg(not(target_arch = "wasm32"))]
+    assert_eq!(l.max_compute_invocations_per_workgroup, 64);
+    if l.max_compute_invocations_per_workgroup != 64 {
+        return;
+    }
+    assert_eq!(l.max_compute_workgroup_storage_size, 4096);
+    assert_eq!(gpu.workgroup_sizes(), (64, 8));
+    drop(gpu);
+    CAP.with(|c| *c.borrow_mut() = Some(small));
+    elementwise_and_activations().await;
+    dense_forward_backward().await;
+    conv2d_forward_backward().await;
+    conv_transpose2d_forward_backward().await;
+    pooling_forward_backward().await;
+    batchnorm_forward_backward().await;
+    losses_forward_backward().await;
+    optimizers_and_sum_squares().await;
+    models_train_like_on_the_cpu().await;
+    CAP.with(|c| c.borrow_mut().take());
 }
 
 /// Native only: in the browser the lost callback arrives later from the event loop.
