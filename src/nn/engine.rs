@@ -4,8 +4,9 @@
 //! errors instead of panics), starts runs with the page's options, and guards against a loss that
 //! turns NaN (the weights of the last finished epoch are put back).
 //!
-//! A run on the GPU is snapshotted at the end of every training slice (weights, optimizer state,
-//! batch-norm statistics and the run's position), read back without waiting (`Gpu::read_later`).
+//! A run on the GPU is snapshotted after its training slices, at most once a second (weights,
+//! optimizer state, batch-norm statistics and the run's position), read back without waiting
+//! (`Gpu::read_later`).
 //! When the device is lost, the engine rebuilds the model on the CPU from the last snapshot that
 //! arrived and the run continues there; [`Slice::lost`] tells the page.
 

@@ -6,7 +6,9 @@
 //! - tensors are [`GpuBuf`]s from a pool (`pool.rs`); they stay on the device for the whole run;
 //! - ops are recorded into one command encoder (`recorder.rs`) and submitted once per training
 //!   step by `Backend::flush` (and by `read`, which must see the results);
-//! - the only way back to the host is `Backend::read`, which awaits map_async (`oneshot.rs`);
+//! - the way back to the host is `Backend::read`, which awaits map_async (`oneshot.rs`), or
+//!   [`Gpu::read_later`], which nobody awaits (the engine's snapshots, `readback.rs`);
+//! - workgroup sizes are chosen from the device's limits (`limits.rs`);
 //! - a lost device is recorded ([`Gpu::is_lost`]) so the engine can fall back to the CPU.
 
 mod backend_impl;

@@ -1,8 +1,8 @@
 //! Readbacks that nobody awaits: [`Gpu::read_later`] copies buffers into staging buffers at the
 //! current point of the queue, starts map_async on them and returns at once; [`Readback::poll`]
-//! later says whether the copies have arrived. The engine snapshots the weights this way at the
-//! end of every training slice, so a lost device costs at most the steps since, and the GPU is
-//! never waited for.
+//! later says whether the copies have arrived. The engine snapshots a run this way after its
+//! training slices (at most once a second), so a lost device costs at most the steps since, and
+//! the GPU is never waited for.
 
 use super::pool::Pool;
 use super::{Gpu, GpuBuf};
@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 pub struct Readback {
+    /// Natively, to let wgpu run the map callbacks (the browser's event loop does that there).
+    #[cfg(not(target_arch = "wasm32"))]
     device: wgpu::Device,
     pool: Rc<RefCell<Pool>>,
     /// (staging buffer, bytes), one per buffer read; `None` for an empty one.
@@ -59,6 +61,7 @@ impl Gpu {
             });
         }
         Readback {
+            #[cfg(not(target_arch = "wasm32"))]
             device: self.device.clone(),
             pool: Rc::clone(&self.pool),
             staging,
