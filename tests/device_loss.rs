@@ -16,7 +16,7 @@ use cnn_lab::data::mnist::Mnist;
 use cnn_lab::data::Dataset;
 use cnn_lab::nn::engine::{Device, Engine, ModelSpec, TrainRequest};
 use cnn_lab::nn::models::AutoencoderConfig;
-use cnn_lab::nn::{ModelKind, OptimizerConfig, TrainConfig, Trainer};
+use cnn_lab::nn::{LayerSpec, ModelKind, OptimizerConfig, TrainConfig, Trainer};
 use cnn_lab::rng::Rng;
 use common::*;
 
@@ -205,6 +205,51 @@ async fn several_steps_read_back_once() {
     assert!(t.be.errors().is_empty(), "{:?}", t.be.errors());
 }
 
+/// A device whose buffer bindings are too small for the batch: the run is refused before it
+/// starts, naming the limit and the largest batch that fits, and that batch trains.
+async fn a_batch_too_large_for_the_gpu_is_refused_with_the_limit() {
+    let mib = 1 << 20;
+    let small = wgpu::Limits {
+        max_storage_buffer_binding_size: mib,
+        ..wgpu::Limits::default()
+    };
+    let Some(gpu) = Gpu::with_limits(Some(small)).await.ok() else {
+        return skipped("no GPU adapter");
+    };
+    #[cfg(not(target_arch = "wasm32"))]
+    assert_eq!(gpu.limits().max_storage_buffer_binding_size, mib);
+    if gpu.limits().max_storage_buffer_binding_size != mib {
+        return; // a browser rounds it up to WebGPU's default (128 MiB)
+    }
+    let data = digits();
+    let conv = LayerSpec::Conv {
+        filters: 8,
+        k: 3,
+        stride: 1,
+        pad: 1,
+        bias: true,
+    };
+    let spec = ModelSpec::Cnn(vec![
+        conv,
+        LayerSpec::Flatten,
+        LayerSpec::Dense { units: 10 },
+    ]);
+    let mut e = Engine::new(Device::Gpu(gpu), &spec, 3, &data).unwrap();
+    let mut req = request();
+    req.batch = 48;
+    // 8 x 28 x 28 floats per digit: 25,088 bytes, 41 digits in 1 MiB
+    let err = e.begin(&req, &data).await.unwrap_err();
+    assert!(
+        err.contains("max_storage_buffer_binding_size (1048576 bytes)")
+            && err.contains("at most 41"),
+        "{err}"
+    );
+    req.batch = 41;
+    assert_eq!(e.begin(&req, &data).await, Ok(1));
+    let p = e.step().await.unwrap().unwrap();
+    assert!(p.loss.is_finite() && e.backend() == "webgpu");
+}
+
 macro_rules! run_everywhere {
     ($($name:ident),* $(,)?) => {
         #[cfg(not(target_arch = "wasm32"))]
@@ -231,4 +276,5 @@ run_everywhere!(
     a_lost_gpu_moves_the_run_to_the_cpu_and_nothing_is_lost,
     a_gpu_lost_between_runs_keeps_the_trained_weights,
     several_steps_read_back_once,
+    a_batch_too_large_for_the_gpu_is_refused_with_the_limit,
 );

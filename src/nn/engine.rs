@@ -429,6 +429,10 @@ impl Engine {
                 req.batch
             ));
         }
+        #[cfg(feature = "webgpu")]
+        if let Any::Gpu(t) = &mut self.any {
+            fits_gpu(t, req.batch)?;
+        }
         let cfg = |seed| TrainConfig {
             batch: req.batch,
             epochs: req.epochs,
@@ -921,6 +925,44 @@ fn summary<B: Backend + 'static>(t: &mut Trainer<B>) -> Vec<LayerRow> {
         });
     });
     rows
+}
+
+/// Refuses a batch whose largest activation would not fit one GPU buffer binding (naming the
+/// limit and the largest batch that fits), instead of failing inside a kernel launch.
+#[cfg(feature = "webgpu")]
+fn fits_gpu(t: &mut Trainer<Gpu>, batch: usize) -> Result<(), String> {
+    let l = t.be.limits();
+    let (name, max) = [
+        (
+            "max_storage_buffer_binding_size",
+            l.max_storage_buffer_binding_size,
+        ),
+        ("max_buffer_size", l.max_buffer_size),
+    ]
+    .into_iter()
+    .min_by_key(|x| x.1)
+    .unwrap();
+    let rows = summary(t);
+    let widest = rows
+        .iter()
+        .map(|r| (r.out_shape.iter().product::<usize>(), &r.name))
+        .chain(std::iter::once((
+            INPUT.0 * INPUT.1 * INPUT.2,
+            &String::from("input"),
+        )))
+        .max_by_key(|x| x.0)
+        .map(|(floats, name)| (floats as u64 * 4, name.clone()))
+        .unwrap();
+    if batch as u64 * widest.0 <= max {
+        return Ok(());
+    }
+    Err(format!(
+        "batch size {batch}: layer {} would need {} bytes per tensor, more than this GPU's \
+         {name} ({max} bytes); use a batch of at most {} or the CPU",
+        widest.1,
+        batch as u64 * widest.0,
+        max / widest.0
+    ))
 }
 
 fn param_count<B: Backend + 'static>(t: &mut Trainer<B>) -> usize {
