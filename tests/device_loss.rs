@@ -250,6 +250,43 @@ async fn a_batch_too_large_for_the_gpu_is_refused_with_the_limit() {
     assert!(p.loss.is_finite() && e.backend() == "webgpu");
 }
 
+/// Correctness-path timing only (lavapipe is a CPU rasteriser; a real GPU gains more from not
+/// waiting): a dense AE 784-128-32-128-784 at batch 64, 20 steps with a readback after every step
+/// against one readback per 10 steps.
+/// `cargo test --release --features webgpu --test device_loss -- --ignored --nocapture timing`
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+#[ignore]
+fn timing_readback_every_step_or_every_ten() {
+    let Some(gpu) = pollster::block_on(gpu()) else {
+        return;
+    };
+    let mut rng = Rng::new(2);
+    let data = Dataset {
+        images: uniform(&mut rng, 64 * 20 * 784, 0.0, 1.0),
+        labels: vec![0; 64 * 20],
+        rows: 28,
+        cols: 28,
+    };
+    let kind = ModelKind::Autoencoder(AutoencoderConfig::dense((1, 28, 28), 128, 32));
+    let cfg = TrainConfig {
+        batch: 64,
+        epochs: 3,
+        seed: 4,
+        optimizer: OptimizerConfig::adam(1e-3),
+    };
+    let mut t = Trainer::new(gpu, &kind, cfg, data.clone(), data);
+    pollster::block_on(t.steps(20)); // warm-up (pipelines, buffers): the first epoch
+    for per_read in [1, 10] {
+        let start = std::time::Instant::now();
+        for _ in 0..20 / per_read {
+            pollster::block_on(t.steps(per_read)).unwrap();
+        }
+        let ips = 64.0 * 20.0 / start.elapsed().as_secs_f64();
+        eprintln!("dense AE, batch 64, a readback every {per_read} steps: {ips:.0} images/s");
+    }
+}
+
 macro_rules! run_everywhere {
     ($($name:ident),* $(,)?) => {
         #[cfg(not(target_arch = "wasm32"))]
