@@ -10,6 +10,7 @@ import { DrawCanvas } from '../widgets/draw-canvas.js';
 import { ProbBars } from '../widgets/prob-bars.js';
 import { ModelFile } from '../widgets/model-file.js';
 import { IdxLoader } from '../widgets/idx-loader.js';
+import { SavedTraining } from '../saved-models.js';
 
 export const PRESETS = {
   small: {
@@ -192,6 +193,39 @@ export default {
       }
     }
 
+    // a saved model (restored after a reload, or trained further with Resume) as the page shows it
+    async function showTrained(run) {
+      const { layers, preset } = run.extra;
+      if (Array.isArray(layers)) {
+        if (PRESETS[preset]) presetSel.value = preset;
+        builder.setLayers(layers);
+      }
+      const t = run.train[SLOT];
+      epochsIn.value = String(run.planned[SLOT]);
+      batchIn.value = String(t.batch);
+      lrIn.value = String(t.lr);
+      optSel.value = t.optimizer;
+      if (t.trainSize) sizeIn.value = String(t.trainSize);
+      augmentIn.checked = !!t.augment;
+      haveModel = true;
+      trained = true;
+      await showEvaluation();
+      if (!pad.isEmpty()) predict(pad.image);
+      else bars.clear('Draw a digit.');
+    }
+    const saved = new SavedTraining(ctx.engine, {
+      exercise: 'train-cnn',
+      panel,
+      slots: [SLOT],
+      show: showTrained,
+      clear: () => {
+        trained = false;
+        accuracy.textContent = '';
+        accuracy.dataset.accuracy = '';
+        bars.clear('Train a model, then draw a digit.');
+      },
+    });
+
     trainBtn.addEventListener('click', async () => {
       const summary = builder.summary();
       if (summary.error) return;
@@ -201,7 +235,8 @@ export default {
       accuracy.textContent = '';
       try {
         panel.say('Loading data and creating the model…');
-        const [created] = await createModels(ctx.engine(), [{ slot: SLOT, spec: { kind: 'cnn', layers: builder.specLayers() }, seed: 1 }]);
+        const models = [{ slot: SLOT, spec: { kind: 'cnn', layers: builder.specLayers() }, seed: 1 }];
+        const [created] = await createModels(ctx.engine(), models);
         haveModel = true;
         const same = created.totalParams === summary.total;
         engineSummary.textContent = `Engine: ${created.totalParams.toLocaleString('en-US')} parameters${same ? ' (matches the builder)' : ` (the builder computed ${summary.total.toLocaleString('en-US')})`}.`;
@@ -214,7 +249,7 @@ export default {
           trainSize: intOf(sizeIn, 8000),
           ...(augmentIn.checked ? { augment: AUGMENT } : {}),
         };
-        const [r] = await panel.train([{ slot: SLOT, train }]);
+        const [r] = await saved.train(models, [{ slot: SLOT, train }], { layers: builder.layers.map((l) => ({ ...l })), preset: presetSel.value });
         trained = true;
         panel.say(r.stopped ? 'Stopped early; evaluating the model as it is.' : 'Finished. Evaluating on the test digits…');
         await showEvaluation();
@@ -244,6 +279,7 @@ export default {
       h('div', { class: 'row' }, trainBtn),
       engineSummary,
       panel.el,
+      saved.el,
       modelFile.el,
       idxLoader.el,
       accuracy,
@@ -274,5 +310,6 @@ export default {
         solution: 'On the diagonal: there the row (true digit) equals the column (prediction). Off-diagonal cells count mistakes.',
       }).el,
     );
+    saved.restore();
   },
 };
