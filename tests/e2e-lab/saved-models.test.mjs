@@ -46,7 +46,7 @@ const accuracyShown = (page) =>
   );
 
 const savedState = (page, ex = 'train-cnn') => page.locator(`#ex-${ex} [data-saved-model]`);
-const savedText = (page, ex = 'train-cnn') => page.locator(`#ex-${ex} [data-saved-model] .status`).textContent();
+const savedText = (page, ex = 'train-cnn') => page.locator(`#ex-${ex} [data-saved-model] .status`).first().textContent();
 
 // The class probabilities of the first 8 held-out digits, from the page's worker.
 function predictions(page) {
@@ -198,6 +198,39 @@ test('without IndexedDB, exercise 5 trains as before and says it cannot save', {
   const sec = page.locator('#ex-train-cnn');
   assert.doesNotMatch(await sec.locator('.train-panel .status').textContent(), /Error/);
   assert.match(await savedText(page), /does not let the lab save/);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('autoencoder (exercise 9): reconstructions are the same after a reload', { skip: SKIP, timeout: 3 * 60 * 1000 }, async () => {
+  const { page, context, problems } = await openPage(browser, base, '/www/lab/dev.html?exercise=ae-undercomplete', { init: instrument });
+  page.setDefaultTimeout(90 * 1000);
+  const sec = page.locator('#ex-ae-undercomplete');
+  await sec.getByLabel('latent size k').fill('8');
+  await sec.getByLabel('epochs').fill('1');
+  await sec.getByRole('button', { name: 'Train autoencoder' }).click();
+  const mseShown = () => page.waitForFunction(() => document.querySelector('#ex-ae-undercomplete [data-mse]').dataset.mse !== '', null, { timeout: 2 * 60 * 1000 });
+  await mseShown();
+  await page.waitForFunction(() => document.querySelector('#ex-ae-undercomplete [data-saved-model]').dataset.epoch === '1');
+  const mse = await sec.locator('p[data-mse]').getAttribute('data-mse');
+  const reconstructions = () => page.evaluate(async () => {
+    const { images } = await window.__call('testImages', { start: 0, count: 4 });
+    return Array.from((await window.__call('reconstruct', { slot: 'ae-under', images })).images);
+  });
+  const before = await reconstructions();
+
+  await page.reload();
+  await page.waitForFunction(() => document.querySelector('#ex-ae-undercomplete [data-saved-model]')?.dataset.state === 'restored');
+  const text = await savedText(page, 'ae-undercomplete');
+  console.log(`after the reload: ${text}`);
+  assert.match(text, /^Restored your model from .+, epoch 1 of 1\./);
+  assert.equal(await sec.getByLabel('latent size k').inputValue(), '8');
+  await mseShown();
+  assert.equal(await sec.locator('p[data-mse]').getAttribute('data-mse'), mse, 'the same mean test error');
+  assert.deepEqual(await reconstructions(), before, 'identical reconstructions');
+  // a drawing is reconstructed at once
+  await drawStrokes(page, sec.locator('canvas.draw-canvas'), SEVEN);
+  await page.waitForFunction(() => /Reconstruction error of your digit: \d/.test(document.querySelector('#ex-ae-undercomplete').textContent));
   assert.deepEqual(problems, []);
   await context.close();
 });
