@@ -203,9 +203,14 @@ export class SavedTraining {
     this.setState('discarded');
   }
 
+  // Drops the saved models (e.g. when the exercise builds new ones that are not trained yet).
   async forget() {
     this.run = null;
     this.bytes.clear();
+    this.buttons();
+    this.say('');
+    delete this.el.dataset.state;
+    delete this.el.dataset.epoch;
     for (const slot of this.slots) await clearModel(this.exercise, slot).catch(() => {});
   }
 
