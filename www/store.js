@@ -2,6 +2,7 @@
 //   progress: { exercise, answers: { fieldKey: value }, checks: { checkId: { right, value } },
 //               completed, updated }
 //   models:   { key: "exercise/slot", exercise, slot, bytes: Uint8Array (safetensors), meta, updated }
+//             (the lab's per-epoch checkpoints and their meta: www/lab/saved-models.js)
 // trackProgress(root, exercise) saves what the student types and every graded check inside `root`
 // (an exercise's element), and restore() puts it back after a reload. Fields are keyed by their
 // position among the exercise's form fields, which is stable because an exercise mounts the same
@@ -50,6 +51,9 @@ export const saveModel = (exercise, slot, bytes, meta = {}) =>
   tx('models', 'readwrite', (s) => s.put({ key: `${exercise}/${slot}`, exercise, slot, bytes, meta, updated: Date.now() }));
 export const loadModel = (exercise, slot) => tx('models', 'readonly', (s) => s.get(`${exercise}/${slot}`)).then((r) => r ?? null);
 export const clearModel = (exercise, slot) => tx('models', 'readwrite', (s) => s.delete(`${exercise}/${slot}`));
+// Every slot of the exercise (its keys are "exercise/slot").
+export const clearModels = (exercise) =>
+  tx('models', 'readwrite', (s) => s.delete(IDBKeyRange.bound(`${exercise}/`, `${exercise}/\uffff`)));
 
 const FIELD_TYPES = new Set(['text', 'number', 'radio', 'checkbox', 'search', '']);
 

@@ -112,8 +112,8 @@ async function slice(slot, run) {
         run.epochsDone = p.epoch;
         run.metrics = await engine(() => wasm.test_metrics(slot));
         // the weights as they are at this epoch's end, for the page's per-epoch checkpoints
-        const model = await engine(() => wasm.export_model(slot));
-        postMessage({ type: "epoch", slot, epoch: p.epoch, test: run.metrics, model }, [model.buffer]);
+        const model = await engine(() => wasm.export_model(slot)).catch(() => undefined);
+        postMessage({ type: "epoch", slot, epoch: p.epoch, test: run.metrics, model }, model ? [model.buffer] : []);
       }
     }
   } catch (e) {
