@@ -64,11 +64,20 @@ export function problemWith(records, slots) {
 }
 
 export class SavedTraining {
-  // slots: the trained model slots saved together; charts: extra LiveCharts ({ name: chart }) kept
-  // with the panel's loss and accuracy charts.
+  // slots: the trained model slots saved together; panel: the TrainPanel that trains them, or a
+  // list of panels each training its own slots (side by side); charts: extra LiveCharts
+  // ({ name: chart }) kept with the panels' loss and accuracy charts.
   constructor(getEngine, { exercise, panel, slots, charts = {}, show = async () => {}, clear = () => {} }) {
-    Object.assign(this, { getEngine, exercise, panel, slots, show, clear });
-    this.charts = { loss: panel.loss, ...(panel.acc ? { acc: panel.acc } : {}), ...charts };
+    Object.assign(this, { getEngine, exercise, slots, show, clear });
+    this.panels = [].concat(panel);
+    this.panel = this.panels[0];
+    this.charts = {};
+    this.panels.forEach((p, i) => {
+      const n = i ? String(i + 1) : '';
+      this.charts[`loss${n}`] = p.loss;
+      if (p.acc) this.charts[`acc${n}`] = p.acc;
+    });
+    Object.assign(this.charts, charts);
     this.run = null; // { id, models, train: {slot: fields}, planned: {slot}, done: {slot}, tests: {slot: []}, extra, at }
     this.bytes = new Map(); // slot -> the last checkpoint's bytes
     this.writes = Promise.resolve();
@@ -154,7 +163,7 @@ export class SavedTraining {
         console.warn(`cnn-lab: no checkpoint of ${j.slot}: ${e.message}`);
       }
     }
-    const training = this.panel.train(jobs);
+    const training = this.trainOnPanels(jobs);
     // subscribed after the panel, so a checkpoint's charts include the epoch's own points
     const off = engine.on('epoch', (m) => {
       if (!here.has(m.slot) || this.run !== r || !(m.model instanceof Uint8Array)) return;
@@ -169,6 +178,15 @@ export class SavedTraining {
       off();
       await this.writes;
     }
+  }
+
+  // Each panel trains the jobs of its own slots, all at the same time; results in job order.
+  async trainOnPanels(jobs) {
+    const panelOf = (slot) => this.panels.find((p) => p.slots.some((s) => s.slot === slot)) || this.panel;
+    const groups = this.panels.map((p) => jobs.filter((j) => panelOf(j.slot) === p)).map((js, i) => [this.panels[i], js]).filter(([, js]) => js.length);
+    const results = await Promise.all(groups.map(([p, js]) => p.train(js)));
+    const bySlot = new Map(groups.flatMap(([, js], i) => js.map((j, k) => [j.slot, results[i][k]])));
+    return jobs.map((j) => bySlot.get(j.slot));
   }
 
   // A new run on models just created: models [{ slot, spec, seed }], jobs [{ slot, train }] as for
@@ -256,13 +274,15 @@ export class SavedTraining {
       at: latest.at,
     };
     for (const r of records) this.bytes.set(r.slot, r.bytes);
-    this.panel.reset();
+    for (const p of this.panels) p.reset();
     for (const [name, chart] of Object.entries(this.charts)) {
       const d = latest.charts?.[name];
       if (isChartData(d)) chart.set(d.xs, d.ys);
     }
     // a resumed run continues the charts' x axis (in epochs) where the checkpoint ended
-    for (const r of records) this.panel.track.set(r.slot, { offset: 0, lastStep: 0, xEnd: r.meta.epochsDone });
+    for (const p of this.panels) {
+      for (const r of records) if (p.slots.some((s) => s.slot === r.slot)) p.track.set(r.slot, { offset: 0, lastStep: 0, xEnd: r.meta.epochsDone });
+    }
     try {
       await this.show(this.run);
     } catch (e) {
@@ -320,7 +340,7 @@ export class SavedTraining {
   async startOver() {
     await this.forget();
     this.buttons();
-    this.panel.reset();
+    for (const p of this.panels) p.reset();
     for (const chart of Object.values(this.charts)) chart.reset();
     this.clear();
     this.say('The saved model was cleared. Train a new one.');
