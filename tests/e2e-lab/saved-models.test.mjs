@@ -197,7 +197,7 @@ test('without IndexedDB, exercise 5 trains as before and says it cannot save', {
   await accuracyShown(page);
   const sec = page.locator('#ex-train-cnn');
   assert.doesNotMatch(await sec.locator('.train-panel .status').textContent(), /Error/);
-  assert.match(await savedText(page), /does not let the lab save/);
+  assert.match(await savedText(page), /did not let the lab save the model \(IndexedDB is not available\): it will be gone after a reload/);
   assert.deepEqual(problems, []);
   await context.close();
 });
@@ -231,6 +231,32 @@ test('autoencoder (exercise 9): reconstructions are the same after a reload', { 
   // a drawing is reconstructed at once
   await drawStrokes(page, sec.locator('canvas.draw-canvas'), SEVEN);
   await page.waitForFunction(() => /Reconstruction error of your digit: \d/.test(document.querySelector('#ex-ae-undercomplete').textContent));
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('exercise 5: a model loaded from a file is kept too', { skip: SKIP, timeout: 2 * 60 * 1000 }, async () => {
+  const one = await openPage(browser, base, CNN, { init: instrument });
+  one.page.setDefaultTimeout(60 * 1000);
+  await startTiny(one.page, { epochs: 1, digits: 300 });
+  await accuracyShown(one.page);
+  const probs = await predictions(one.page);
+  const file = Buffer.from(await one.page.evaluate(async () => Array.from((await window.__call('exportModel', { slot: 'cnn' })).bytes)));
+  await one.context.close();
+
+  const { page, context, problems } = await openPage(browser, base, CNN, { init: instrument });
+  page.setDefaultTimeout(60 * 1000);
+  const sec = page.locator('#ex-train-cnn');
+  await sec.getByLabel('preset').selectOption('tiny');
+  await sec.locator('.model-file input[type=file]').setInputFiles({ name: 'notebook.safetensors', mimeType: 'application/octet-stream', buffer: file });
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.state === 'saved');
+  assert.match(await savedText(page), /^Saved in this browser \(/);
+  await reload(page);
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.state === 'restored');
+  assert.match(await savedText(page), /^Restored your model from .+ \(loaded from a model file, not trained here\)\.$/);
+  assert.equal(await sec.getByLabel('preset').inputValue(), 'tiny');
+  await accuracyShown(page);
+  assert.deepEqual(await predictions(page), probs, 'the loaded model predicts as in the page that trained it');
   assert.deepEqual(problems, []);
   await context.close();
 });

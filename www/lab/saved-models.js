@@ -56,7 +56,8 @@ export function problemWith(records, slots) {
     if (m.v !== VERSION) return `it was saved by another version of the lab (${m.v})`;
     if (!m.spec || typeof m.spec.kind !== 'string') return `the record of ${r.slot} has no model description`;
     if (!whole(m.seed, 0) || !m.train || typeof m.train !== 'object') return `the record of ${r.slot} has no training settings`;
-    if (!whole(m.epochsPlanned, 1) || !whole(m.epochsDone, 0) || m.epochsDone > m.epochsPlanned) return `the record of ${r.slot} has impossible epoch counts`;
+    // 0 of 0 epochs: a model loaded from a file rather than trained here
+    if (!whole(m.epochsPlanned, 0) || !whole(m.epochsDone, 0) || m.epochsDone > m.epochsPlanned) return `the record of ${r.slot} has impossible epoch counts`;
     if (!(r.bytes instanceof Uint8Array) || r.bytes.length < 8) return `the record of ${r.slot} holds no model file`;
     if (m.run !== records[0].meta.run) return 'its models come from different training runs';
   }
@@ -82,6 +83,7 @@ export class SavedTraining {
     this.bytes = new Map(); // slot -> the last checkpoint's bytes
     this.writes = Promise.resolve();
     this.unsaved = false;
+    this.gen = 0; // counts new runs and Start overs: a restore still on its way then gives up
     this.status = statusLine('');
     this.resumeBtn = h('button', { type: 'button', class: 'primary', text: 'Resume training', hidden: true, on: { click: () => this.resume() } });
     this.startOverBtn = h('button', { type: 'button', text: 'Start over', hidden: true, on: { click: () => this.startOver() } });
@@ -133,13 +135,14 @@ export class SavedTraining {
         () => {
           r.at = meta.at;
           const done = Math.min(...this.slots.map((s) => r.done[s]));
-          this.say(`Saved in this browser: epoch ${done} of ${r.planned[this.slots[0]]} (${whenText(meta.at)}).`);
+          const planned = r.planned[this.slots[0]];
+          this.say(`Saved in this browser${planned ? `: epoch ${done} of ${planned}` : ''} (${whenText(meta.at)}).`);
           this.setState('saved', done);
         },
         (e) => {
           this.unsaved = true;
           console.warn(`cnn-lab: the model is not saved: ${e.message}`);
-          this.say('This browser does not let the lab save (no IndexedDB): the model will be gone after a reload.');
+          this.say(`This browser did not let the lab save the model (${e.message}): it will be gone after a reload.`);
           this.setState('unsaved');
         },
       );
@@ -192,6 +195,7 @@ export class SavedTraining {
   // A new run on models just created: models [{ slot, spec, seed }], jobs [{ slot, train }] as for
   // TrainPanel.train, extra: what the exercise needs to show this model again (plain data).
   async train(models, jobs, extra = {}) {
+    this.gen += 1;
     this.buttons();
     this.run = {
       id: Date.now(),
@@ -204,6 +208,25 @@ export class SavedTraining {
     };
     this.bytes.clear();
     return this.runJobs(jobs);
+  }
+
+  // Saves the models the exercise has now without training them here (e.g. loaded from a file):
+  // restored later as they are, with nothing to resume. source: where they came from, in words.
+  async keep(models, extra = {}, source = 'a file') {
+    this.gen += 1;
+    this.buttons();
+    const slots = models.map((m) => m.slot);
+    const each = (v) => Object.fromEntries(slots.map((s) => [s, typeof v === 'function' ? v() : v]));
+    this.run = { id: Date.now(), models, train: each(() => ({})), planned: each(0), done: each(0), tests: each(() => []), extra: { ...extra, source } };
+    this.bytes.clear();
+    try {
+      for (const slot of slots) this.bytes.set(slot, (await this.getEngine().call('exportModel', { slot })).bytes);
+    } catch (e) {
+      console.warn(`cnn-lab: the loaded model is not saved: ${e.message}`);
+      return;
+    }
+    for (const slot of slots) this.write(slot);
+    await this.writes;
   }
 
   // Adds to the run's extra data (e.g. results computed after training) and saves it.
@@ -235,6 +258,8 @@ export class SavedTraining {
   // On mount: puts the last saved models of this exercise back into the engine and shows them.
   // Never throws; anything unusable is discarded with a message.
   async restore() {
+    const gen = this.gen;
+    const overtaken = () => this.gen !== gen;
     let records;
     try {
       records = await Promise.all(this.slots.map((s) => loadModel(this.exercise, s)));
@@ -242,7 +267,7 @@ export class SavedTraining {
       console.warn(`cnn-lab: saved models unavailable: ${e.message}`);
       return false;
     }
-    if (records.every((r) => !r)) return false;
+    if (records.every((r) => !r) || overtaken()) return false;
     const problem = problemWith(records, this.slots);
     if (problem) {
       await this.discard(problem);
@@ -258,9 +283,10 @@ export class SavedTraining {
         await engine.call('importModel', { slot: r.slot, bytes: r.bytes.slice() });
       }
     } catch (e) {
-      await this.discard(msg(e));
+      if (!overtaken()) await this.discard(msg(e));
       return false;
     }
+    if (overtaken()) return false;
     const metas = records.map((r) => r.meta);
     const latest = metas.reduce((a, b) => (b.at > a.at ? b : a));
     this.run = {
@@ -304,7 +330,9 @@ export class SavedTraining {
     const what = this.slots.length > 1 ? 'models' : 'model';
     const when = whenText(r.at ?? Date.now());
     const head = {
-      restored: `Restored your ${what} from ${when}, epoch ${done} of ${planned}.`,
+      restored: planned
+        ? `Restored your ${what} from ${when}, epoch ${done} of ${planned}.`
+        : `Restored your ${what} from ${when} (loaded from ${r.extra.source || 'a file'}, not trained here).`,
       finished: `Resumed training finished: epoch ${done} of ${planned}, saved ${when}.`,
       stopped: `Stopped at epoch ${done} of ${planned}; the last checkpoint was saved ${when}.`,
     }[how];
@@ -338,6 +366,7 @@ export class SavedTraining {
   }
 
   async startOver() {
+    this.gen += 1;
     await this.forget();
     this.buttons();
     for (const p of this.panels) p.reset();

@@ -154,18 +154,22 @@ export default {
       },
     });
 
-    // a model exists in SLOT once created for training or for an import
-    let haveModel = false;
+    // the model in SLOT, once created for training or for an import: its spec and the builder's
+    // layers and preset it was made from
+    let model = null;
+    const described = () => ({ spec: { kind: 'cnn', layers: builder.specLayers() }, layers: builder.layers.map((l) => ({ ...l })), preset: presetSel.value });
     const createModel = async () => {
-      await createModels(ctx.engine(), [{ slot: SLOT, spec: { kind: 'cnn', layers: builder.specLayers() }, seed: 1 }]);
-      haveModel = true;
+      const m = described();
+      await createModels(ctx.engine(), [{ slot: SLOT, spec: m.spec, seed: 1 }]);
+      model = m;
     };
     const modelFile = new ModelFile(ctx.engine, {
       slot: SLOT,
       // an import loads into the model the builder describes
-      ensureModel: async () => { if (!haveModel) await createModel(); },
+      ensureModel: async () => { if (!model) await createModel(); },
       onImported: async () => {
         trained = true;
+        await saved.keep([{ slot: SLOT, spec: model.spec, seed: 1 }], { layers: model.layers, preset: model.preset }, 'a model file');
         await showEvaluation();
         if (!pad.isEmpty()) predict(pad.image);
       },
@@ -201,13 +205,16 @@ export default {
         builder.setLayers(layers);
       }
       const t = run.train[SLOT];
-      epochsIn.value = String(run.planned[SLOT]);
-      batchIn.value = String(t.batch);
-      lrIn.value = String(t.lr);
-      optSel.value = t.optimizer;
-      if (t.trainSize) sizeIn.value = String(t.trainSize);
-      augmentIn.checked = !!t.augment;
-      haveModel = true;
+      if (run.planned[SLOT] > 0) {
+        // trained here (not loaded from a file): its training settings
+        epochsIn.value = String(run.planned[SLOT]);
+        batchIn.value = String(t.batch);
+        lrIn.value = String(t.lr);
+        optSel.value = t.optimizer;
+        if (t.trainSize) sizeIn.value = String(t.trainSize);
+        augmentIn.checked = !!t.augment;
+      }
+      model = { spec: run.models[0].spec, layers, preset };
       trained = true;
       await showEvaluation();
       if (!pad.isEmpty()) predict(pad.image);
@@ -235,9 +242,10 @@ export default {
       accuracy.textContent = '';
       try {
         panel.say('Loading data and creating the model…');
-        const models = [{ slot: SLOT, spec: { kind: 'cnn', layers: builder.specLayers() }, seed: 1 }];
+        const m = described();
+        const models = [{ slot: SLOT, spec: m.spec, seed: 1 }];
         const [created] = await createModels(ctx.engine(), models);
-        haveModel = true;
+        model = m;
         const same = created.totalParams === summary.total;
         engineSummary.textContent = `Engine: ${created.totalParams.toLocaleString('en-US')} parameters${same ? ' (matches the builder)' : ` (the builder computed ${summary.total.toLocaleString('en-US')})`}.`;
         panel.say('Training…');
@@ -249,7 +257,7 @@ export default {
           trainSize: intOf(sizeIn, 8000),
           ...(augmentIn.checked ? { augment: AUGMENT } : {}),
         };
-        const [r] = await saved.train(models, [{ slot: SLOT, train }], { layers: builder.layers.map((l) => ({ ...l })), preset: presetSel.value });
+        const [r] = await saved.train(models, [{ slot: SLOT, train }], { layers: m.layers, preset: m.preset });
         trained = true;
         panel.say(r.stopped ? 'Stopped early; evaluating the model as it is.' : 'Finished. Evaluating on the test digits…');
         await showEvaluation();
