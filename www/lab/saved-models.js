@@ -92,10 +92,12 @@ export class SavedTraining {
       hidden: true,
       text: 'Resuming continues from the saved weights for the epochs left. The optimizer\'s running averages (Adam\'s moments) are not saved, so they start again from zero: the resumed run ends close to, not exactly at, an uninterrupted one.',
     });
-    this.el = h('div', { class: 'saved-model', 'data-saved-model': '' }, h('div', { class: 'row' }, this.status, this.resumeBtn, this.startOverBtn), this.note);
+    this.el = h('div', { class: 'saved-model', 'data-saved-model': '', hidden: true }, h('div', { class: 'row' }, this.status, this.resumeBtn, this.startOverBtn), this.note);
   }
 
+  // The saved-model line is shown only while it has something to say.
   say(text, error = false) {
+    this.el.hidden = !text;
     this.status.textContent = text;
     this.status.classList.toggle('error', error);
   }
@@ -307,7 +309,13 @@ export class SavedTraining {
     }
     // a resumed run continues the charts' x axis (in epochs) where the checkpoint ended
     for (const p of this.panels) {
-      for (const r of records) if (p.slots.some((s) => s.slot === r.slot)) p.track.set(r.slot, { offset: 0, lastStep: 0, xEnd: r.meta.epochsDone });
+      const mine = records.filter((r) => p.slots.some((s) => s.slot === r.slot));
+      for (const r of mine) p.track.set(r.slot, { offset: 0, lastStep: 0, xEnd: r.meta.epochsDone });
+      const [done, planned] = [Math.min(...mine.map((r) => r.meta.epochsDone)), mine[0]?.meta.epochsPlanned];
+      if (planned) {
+        p.progress.bar.value = done / planned;
+        p.progress.finish(`restored: epoch ${done}/${planned}`);
+      }
     }
     try {
       await this.show(this.run);
