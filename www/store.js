@@ -5,8 +5,8 @@
 //             (the lab's per-epoch checkpoints and their meta: www/lab/saved-models.js)
 // trackProgress(root, exercise) saves what the student types and every graded check inside `root`
 // (an exercise's element), and restore() puts it back after a reload. Fields are keyed by their
-// position among the exercise's form fields, which is stable because an exercise mounts the same
-// DOM every time. Without IndexedDB (some private modes) everything still works, unsaved.
+// check, label and rank (keyed() below), which is stable because an exercise mounts the same DOM
+// every time. Without IndexedDB (some private modes) everything still works, unsaved.
 
 const DB = 'cnn-lab';
 const VERSION = 1;
@@ -63,6 +63,21 @@ function fields(root) {
   );
 }
 
+// A field's stable name: the graded check it belongs to (if any), its label, and its rank among the
+// fields with the same two. Unlike a position among all fields it survives the form changing shape
+// elsewhere (exercise 5's layer list grows and shrinks with its preset).
+function keyed(root) {
+  const seen = new Map();
+  return fields(root).map((el) => {
+    const check = el.closest('form[data-check]')?.dataset.check ?? '';
+    const label = (el.labels?.[0]?.textContent || el.getAttribute('aria-label') || el.name || el.type || el.tagName).trim();
+    const base = `${check}|${label}`;
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    return [`${base}|${n}`, el];
+  });
+}
+
 const fieldValue = (el) => (el.type === 'radio' || el.type === 'checkbox' ? el.checked : el.value);
 
 function setField(el, v) {
@@ -71,6 +86,8 @@ function setField(el, v) {
     el.checked = !!v;
   } else {
     if (el.value === String(v)) return false;
+    // a menu whose options changed since (or a field moved): never select what it does not offer
+    if (el.tagName === 'SELECT' && ![...el.options].some((o) => o.value === String(v))) return false;
     el.value = String(v);
   }
   el.dispatchEvent(new Event('input', { bubbles: true }));
@@ -90,11 +107,11 @@ export function trackProgress(root, exercise, { onCheck, delayMs = 150 } = {}) {
   const persist = () => saveProgress(record).catch((e) => console.warn(`cnn-lab: progress not saved: ${e.message}`));
   const onField = (e) => {
     if (restoring) return;
-    const list = fields(root);
-    const i = list.indexOf(e.target);
-    if (i < 0) return;
-    if (e.target.type === 'radio') list.forEach((el, j) => { if (el.type === 'radio' && el.name === e.target.name) record.answers[j] = el.checked; });
-    else record.answers[i] = fieldValue(e.target);
+    const list = keyed(root);
+    const at = list.find(([, el]) => el === e.target);
+    if (!at) return;
+    if (e.target.type === 'radio') list.forEach(([k, el]) => { if (el.type === 'radio' && el.name === e.target.name) record.answers[k] = el.checked; });
+    else record.answers[at[0]] = fieldValue(e.target);
     clearTimeout(timer);
     timer = setTimeout(persist, delayMs);
   };
@@ -127,8 +144,21 @@ export function trackProgress(root, exercise, { onCheck, delayMs = 150 } = {}) {
       record = { exercise, answers: saved.answers || {}, checks: saved.checks || {}, completed: !!saved.completed };
       restoring = true;
       try {
-        const list = fields(root);
-        for (const [i, v] of Object.entries(record.answers)) if (list[i]) setField(list[i], v);
+        // In page order, and listed again after every change: a field may rebuild part of the form
+        // (exercise 5's preset menu replaces the layer list) before the fields after it are set.
+        const left = new Map(Object.entries(record.answers));
+        for (let changed = true; changed && left.size; ) {
+          changed = false;
+          for (const [k, el] of keyed(root)) {
+            if (!left.has(k)) continue;
+            const v = left.get(k);
+            left.delete(k);
+            if (setField(el, v)) {
+              changed = true;
+              break;
+            }
+          }
+        }
         for (const id of Object.keys(record.checks)) {
           const form = root.querySelector(`form[data-check="${CSS.escape(id)}"]`);
           if (form) form.requestSubmit();

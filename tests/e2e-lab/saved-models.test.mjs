@@ -260,3 +260,28 @@ test('exercise 5: a model loaded from a file is kept too', { skip: SKIP, timeout
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('the site page (index.html): a reload restores answers and the trained model', { skip: SKIP, timeout: 2 * 60 * 1000 }, async () => {
+  const { page, context, problems } = await openPage(browser, base, '/index.html?exercise=train-cnn', { init: instrument });
+  page.setDefaultTimeout(60 * 1000);
+  const sec = page.locator('#ex-train-cnn');
+  const check = sec.locator('form[data-check="train-conv-params"]');
+  await check.locator('input').fill('208');
+  await check.getByRole('button', { name: 'Check' }).click();
+  assert.equal(await check.getAttribute('data-result'), 'right');
+  await startTiny(page, { epochs: 1, digits: 300 });
+  await accuracyShown(page);
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.epoch === '1');
+  const probs = await predictions(page);
+
+  await reload(page);
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.state === 'restored');
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn form[data-check="train-conv-params"]').dataset.result === 'right');
+  assert.equal(await check.locator('input').inputValue(), '208');
+  assert.match(await savedText(page), /^Restored your model from .+, epoch 1 of 1\./);
+  await accuracyShown(page);
+  assert.deepEqual(await predictions(page), probs);
+  assert.match(await page.locator('#backend').textContent(), /^Compute backend: /);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
