@@ -285,3 +285,26 @@ test('the site page (index.html): a reload restores answers and the trained mode
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('exercise 5: a run stopped after epoch 1 offers Resume at once, from its checkpoint', { skip: SKIP, timeout: 2 * 60 * 1000 }, async () => {
+  const { page, context, problems } = await openPage(browser, base, CNN, { init: instrument });
+  page.setDefaultTimeout(60 * 1000);
+  const sec = page.locator('#ex-train-cnn');
+  await page.evaluate(() => {
+    window.__workers[0].addEventListener('message', (e) => {
+      if (e.data?.type === 'epoch' && e.data.epoch === 1) document.querySelectorAll('#ex-train-cnn .progress button')[1].click(); // Stop
+    });
+  });
+  await startTiny(page, { epochs: 2, digits: 1500 });
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.state === 'interrupted');
+  assert.match(await savedText(page), /^Stopped at epoch 1 of 2; the last checkpoint was saved .+\. Training was interrupted: resume it, or start over\.$/);
+  await accuracyShown(page);
+  await sec.getByRole('button', { name: 'Resume training' }).click();
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.state === 'finished');
+  assert.match(await savedText(page), /^Resumed training finished: epoch 2 of 2/);
+  const stored = await page.evaluate(async () => (await (await import('/www/store.js')).loadModel('train-cnn', 'cnn')).meta);
+  assert.equal(stored.epochsDone, 2);
+  assert.deepEqual(stored.tests.map((t) => t.epoch), [1, 2], 'one held-out result per epoch');
+  assert.deepEqual(problems, []);
+  await context.close();
+});

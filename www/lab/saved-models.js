@@ -208,8 +208,13 @@ export class SavedTraining {
       tests: Object.fromEntries(jobs.map((j) => [j.slot, []])),
       extra,
     };
+    const run = this.run;
     this.bytes.clear();
-    return this.runJobs(jobs);
+    const results = await this.runJobs(jobs);
+    // stopped by the student: the last checkpoint can be resumed right away
+    const resumable = this.slots.every((slot) => this.bytes.has(slot));
+    if (this.run === run && resumable && results.some((x) => x?.stopped)) this.announce('stopped');
+    return results;
   }
 
   // Saves the models the exercise has now without training them here (e.g. loaded from a file):
@@ -342,7 +347,7 @@ export class SavedTraining {
         ? `Restored your ${what} from ${when}, epoch ${done} of ${planned}.`
         : `Restored your ${what} from ${when} (loaded from ${r.extra.source || 'a file'}, not trained here).`,
       finished: `Resumed training finished: epoch ${done} of ${planned}, saved ${when}.`,
-      stopped: `Stopped at epoch ${done} of ${planned}; the last checkpoint was saved ${when}.`,
+      stopped: `Stopped at epoch ${done} of ${planned}${this.unsaved ? '' : `; the last checkpoint was saved ${when}`}.`,
     }[how];
     this.say(head + (left ? ' Training was interrupted: resume it, or start over.' : ''));
     this.setState(left ? 'interrupted' : how, done);
@@ -361,6 +366,9 @@ export class SavedTraining {
     this.say(`Resuming from epoch ${from} of ${r.planned[this.slots[0]]}…`);
     this.panel.say('Training…');
     try {
+      // from the checkpoint itself (a stopped run left the weights part-way into the next epoch)
+      for (const j of jobs) await this.getEngine().call('importModel', { slot: j.slot, bytes: this.bytes.get(j.slot).slice() });
+      for (const p of this.panels) for (const j of jobs) if (p.track.has(j.slot)) p.track.get(j.slot).xEnd = r.done[j.slot];
       const results = await this.runJobs(jobs);
       const stopped = results.some((x) => x.stopped);
       this.panel.say(stopped ? 'Stopped; showing the model as it is.' : 'Finished. Showing the trained model…');
