@@ -308,3 +308,22 @@ test('exercise 5: a run stopped after epoch 1 offers Resume at once, from its ch
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('a saved model is kept, not discarded, when the engine itself cannot start', { skip: SKIP, timeout: 2 * 60 * 1000 }, async () => {
+  const { page, context } = await openPage(browser, base, CNN, { init: instrument });
+  page.setDefaultTimeout(60 * 1000);
+  await page.evaluate(async () => {
+    const store = await import('/www/store.js');
+    const meta = { v: 1, run: 1, spec: { kind: 'cnn', layers: [] }, seed: 1, train: {}, epochsDone: 1, epochsPlanned: 2, at: Date.now() };
+    await store.saveModel('train-cnn', 'cnn', new Uint8Array(64), meta);
+  });
+  await page.route('**/pkg/**', (r) => r.abort());
+  await reload(page);
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.state === 'kept');
+  const text = await savedText(page);
+  console.log(`engine unavailable: ${text}`);
+  assert.match(text, /^Your saved model is kept, but the engine could not load it now: /);
+  const left = await page.evaluate(async () => (await import('/www/store.js')).loadModel('train-cnn', 'cnn'));
+  assert.equal(left?.meta.epochsDone, 1, 'the record is still there');
+  await context.close();
+});

@@ -285,12 +285,25 @@ export class SavedTraining {
     const engine = this.getEngine();
     try {
       await engine.data();
+    } catch (e) {
+      // the engine, not the record, failed: keep it for the next visit
+      this.say(`Your saved model is kept, but the engine could not load it now: ${msg(e)}`, true);
+      this.setState('kept');
+      return false;
+    }
+    try {
       for (const r of records) {
         await engine.call('createModel', { slot: r.slot, spec: r.meta.spec, seed: r.meta.seed });
         await engine.call('importModel', { slot: r.slot, bytes: r.bytes.slice() });
       }
     } catch (e) {
-      if (!overtaken()) await this.discard(msg(e));
+      if (overtaken()) return false;
+      if (engine.client?.dead) {
+        this.say(`Your saved model is kept, but the engine stopped: ${msg(e)}`, true);
+        this.setState('kept');
+      } else {
+        await this.discard(msg(e));
+      }
       return false;
     }
     if (overtaken()) return false;
