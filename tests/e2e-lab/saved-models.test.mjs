@@ -291,8 +291,11 @@ test('exercise 5: a run stopped after epoch 1 offers Resume at once, from its ch
   page.setDefaultTimeout(60 * 1000);
   const sec = page.locator('#ex-train-cnn');
   await page.evaluate(() => {
-    window.__workers[0].addEventListener('message', (e) => {
-      if (e.data?.type === 'epoch' && e.data.epoch === 1) document.querySelectorAll('#ex-train-cnn .progress button')[1].click(); // Stop
+    const w = window.__workers[0];
+    w.addEventListener('message', function stop(e) {
+      if (e.data?.type !== 'epoch' || e.data.epoch !== 1) return;
+      w.removeEventListener('message', stop); // the first run only: the resumed one counts its epochs from 1 too
+      document.querySelectorAll('#ex-train-cnn .progress button')[1].click(); // Stop
     });
   });
   await startTiny(page, { epochs: 2, digits: 1500 });
