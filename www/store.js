@@ -2,10 +2,11 @@
 //   progress: { exercise, answers: { fieldKey: value }, checks: { checkId: { right, value } },
 //               completed, updated }
 //   models:   { key: "exercise/slot", exercise, slot, bytes: Uint8Array (safetensors), meta, updated }
+//             (the lab's per-epoch checkpoints and their meta: www/lab/saved-models.js)
 // trackProgress(root, exercise) saves what the student types and every graded check inside `root`
 // (an exercise's element), and restore() puts it back after a reload. Fields are keyed by their
-// position among the exercise's form fields, which is stable because an exercise mounts the same
-// DOM every time. Without IndexedDB (some private modes) everything still works, unsaved.
+// check, label and rank (keyed() below), which is stable because an exercise mounts the same DOM
+// every time. Without IndexedDB (some private modes) everything still works, unsaved.
 
 const DB = 'cnn-lab';
 const VERSION = 1;
@@ -50,6 +51,9 @@ export const saveModel = (exercise, slot, bytes, meta = {}) =>
   tx('models', 'readwrite', (s) => s.put({ key: `${exercise}/${slot}`, exercise, slot, bytes, meta, updated: Date.now() }));
 export const loadModel = (exercise, slot) => tx('models', 'readonly', (s) => s.get(`${exercise}/${slot}`)).then((r) => r ?? null);
 export const clearModel = (exercise, slot) => tx('models', 'readwrite', (s) => s.delete(`${exercise}/${slot}`));
+// Every slot of the exercise (its keys are "exercise/slot").
+export const clearModels = (exercise) =>
+  tx('models', 'readwrite', (s) => s.delete(IDBKeyRange.bound(`${exercise}/`, `${exercise}/\uffff`)));
 
 const FIELD_TYPES = new Set(['text', 'number', 'radio', 'checkbox', 'search', '']);
 
@@ -57,6 +61,21 @@ function fields(root) {
   return [...root.querySelectorAll('input, select, textarea')].filter(
     (el) => !el.closest('[data-no-persist]') && (el.tagName !== 'INPUT' || FIELD_TYPES.has(el.getAttribute('type') ?? '')),
   );
+}
+
+// A field's stable name: the graded check it belongs to (if any), its label, and its rank among the
+// fields with the same two. Unlike a position among all fields it survives the form changing shape
+// elsewhere (exercise 5's layer list grows and shrinks with its preset).
+function keyed(root) {
+  const seen = new Map();
+  return fields(root).map((el) => {
+    const check = el.closest('form[data-check]')?.dataset.check ?? '';
+    const label = (el.labels?.[0]?.textContent || el.getAttribute('aria-label') || el.name || el.type || el.tagName).trim();
+    const base = `${check}|${label}`;
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    return [`${base}|${n}`, el];
+  });
 }
 
 const fieldValue = (el) => (el.type === 'radio' || el.type === 'checkbox' ? el.checked : el.value);
@@ -67,6 +86,8 @@ function setField(el, v) {
     el.checked = !!v;
   } else {
     if (el.value === String(v)) return false;
+    // a menu whose options changed since (or a field moved): never select what it does not offer
+    if (el.tagName === 'SELECT' && ![...el.options].some((o) => o.value === String(v))) return false;
     el.value = String(v);
   }
   el.dispatchEvent(new Event('input', { bubbles: true }));
@@ -86,11 +107,11 @@ export function trackProgress(root, exercise, { onCheck, delayMs = 150 } = {}) {
   const persist = () => saveProgress(record).catch((e) => console.warn(`cnn-lab: progress not saved: ${e.message}`));
   const onField = (e) => {
     if (restoring) return;
-    const list = fields(root);
-    const i = list.indexOf(e.target);
-    if (i < 0) return;
-    if (e.target.type === 'radio') list.forEach((el, j) => { if (el.type === 'radio' && el.name === e.target.name) record.answers[j] = el.checked; });
-    else record.answers[i] = fieldValue(e.target);
+    const list = keyed(root);
+    const at = list.find(([, el]) => el === e.target);
+    if (!at) return;
+    if (e.target.type === 'radio') list.forEach(([k, el]) => { if (el.type === 'radio' && el.name === e.target.name) record.answers[k] = el.checked; });
+    else record.answers[at[0]] = fieldValue(e.target);
     clearTimeout(timer);
     timer = setTimeout(persist, delayMs);
   };
@@ -123,8 +144,21 @@ export function trackProgress(root, exercise, { onCheck, delayMs = 150 } = {}) {
       record = { exercise, answers: saved.answers || {}, checks: saved.checks || {}, completed: !!saved.completed };
       restoring = true;
       try {
-        const list = fields(root);
-        for (const [i, v] of Object.entries(record.answers)) if (list[i]) setField(list[i], v);
+        // In page order, and listed again after every change: a field may rebuild part of the form
+        // (exercise 5's preset menu replaces the layer list) before the fields after it are set.
+        const left = new Map(Object.entries(record.answers));
+        for (let changed = true; changed && left.size; ) {
+          changed = false;
+          for (const [k, el] of keyed(root)) {
+            if (!left.has(k)) continue;
+            const v = left.get(k);
+            left.delete(k);
+            if (setField(el, v)) {
+              changed = true;
+              break;
+            }
+          }
+        }
         for (const id of Object.keys(record.checks)) {
           const form = root.querySelector(`form[data-check="${CSS.escape(id)}"]`);
           if (form) form.requestSubmit();

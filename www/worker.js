@@ -114,7 +114,9 @@ async function slice(slot, run) {
       if (r.epochEnded) {
         run.epochsDone = p.epoch;
         run.metrics = await engine(() => wasm.test_metrics(slot));
-        postMessage({ type: "epoch", slot, epoch: p.epoch, test: run.metrics });
+        // the weights as they are at this epoch's end, for the page's per-epoch checkpoints
+        const model = await engine(() => wasm.export_model(slot)).catch(() => undefined);
+        postMessage({ type: "epoch", slot, epoch: p.epoch, test: run.metrics, model }, model ? [model.buffer] : []);
       }
     }
   } catch (e) {

@@ -9,7 +9,7 @@
 
 import { mountLab, EXERCISES } from '../lab/lab.js';
 import { Engine, startEngine } from '../lab/engine-client.js';
-import { trackProgress, clearProgress } from '../store.js';
+import { trackProgress, clearProgress, clearModels } from '../store.js';
 
 export const EVENTS = ['exercise-started', 'check-answered', 'training-finished', 'exercise-completed'];
 export const THEMES = ['light', 'dark'];
@@ -118,6 +118,7 @@ export function mountExercise(
   ctl.reset = async () => {
     tracker?.stop();
     await clearProgress(exercise).catch((e) => console.warn(`cnn-lab: could not clear progress: ${e.message}`));
+    await clearModels(exercise).catch((e) => console.warn(`cnn-lab: could not clear saved models: ${e.message}`));
     ctl.ready = mount();
     return ctl.ready;
   };

@@ -11,6 +11,7 @@ import { OverlayHistogram } from '../widgets/histogram.js';
 import { RocPlot } from '../widgets/roc.js';
 import { TrainPanel, createModels } from '../widgets/train-panel.js';
 import { atThreshold, perImageMse, quantile, roc } from '../ae-math.js';
+import { SavedTraining } from '../saved-models.js';
 import { TRAIN, concat, ensureStyles, fmt, latest, reconstruct, renderStacks, stackGrid, testImages } from './ae-common.js';
 
 const SLOT = 'anom';
@@ -128,6 +129,56 @@ export default {
       scoreDrawing(e.detail.image);
     });
 
+    // Scores every held-out digit with the model in SLOT trained on `inlier`s: histogram, ROC, threshold, trap.
+    async function score(inlier) {
+      const engine = ctx.engine();
+      const sizes = await engine.data();
+      const test = await testImages(engine, Math.min(TEST_N, sizes.test || TEST_N));
+      const rec = await reconstruct(engine, SLOT, test.images);
+      const errors = perImageMse(test.images, rec);
+      const positive = Array.from(test.labels, (l) => (l === inlier ? 0 : 1));
+      const curve = roc(errors, positive);
+      const inl = errors.filter((_, i) => !positive[i]);
+      const rest = errors.filter((_, i) => positive[i]);
+      const hi = quantile(errors, 0.99);
+      result = { inlier, errors, positive, lo: 0, hi, test, rec };
+      indexIn.max = String(errors.length - 1);
+      scoreBtn.disabled = false;
+      aucLine.textContent = `ROC AUC, inlier class ${inlier}: ${curve.auc.toFixed(3)} (${inl.length} inliers, ${rest.length} others)`;
+      aucLine.dataset.auc = curve.auc.toFixed(4);
+      hist.set([inl, rest], 0, hi);
+      rocPlot.set(curve.points);
+      // start at the 95th percentile of the inliers' errors: about 5% false alarms
+      thr.value = String(Math.round((quantile(inl, 0.95) / hi) * STEPS));
+      thr.disabled = false;
+      showThreshold();
+
+      const trap = positive.map((p, i) => i).filter((i) => positive[i]).sort((a, b) => errors[a] - errors[b]).slice(0, TRAP_N);
+      const pick = (arr) => {
+        const out = new Float32Array(trap.length * 784);
+        trap.forEach((ix, j) => out.set(arr.subarray(ix * 784, (ix + 1) * 784), j * 784));
+        return out;
+      };
+      renderStacks(trapGrid, [pick(test.images), pick(rec)], trap.length, trap.map((ix) => `a ${test.labels[ix]}, MSE ${fmt(errors[ix], 4)}`));
+      result.trap = trap;
+      showTrapNote();
+      if (!pad.isEmpty()) scoreDrawing(pad.image);
+    }
+    const saved = new SavedTraining(ctx.engine, {
+      exercise: 'ae-anomaly',
+      panel,
+      slots: [SLOT],
+      show: async (run) => {
+        const inlier = run.train[SLOT].classes[0];
+        classSel.value = String(inlier);
+        latentIn.value = String(run.models[0].spec.latent);
+        epochsIn.value = String(run.planned[SLOT]);
+        lastDrawn = null;
+        await score(inlier);
+      },
+      clear: () => { result = null; aucLine.textContent = ''; aucLine.dataset.auc = ''; thr.disabled = true; scoreBtn.disabled = true; },
+    });
+
     trainBtn.addEventListener('click', async () => {
       trainBtn.disabled = true;
       thr.disabled = true;
@@ -140,43 +191,13 @@ export default {
       const inlier = Number(classSel.value);
       try {
         panel.say('Loading data and creating the model…');
-        await createModels(ctx.engine(), [{ slot: SLOT, spec: { kind: 'ae', latent: intOf(latentIn, 16) }, seed: 1 }]);
+        const models = [{ slot: SLOT, spec: { kind: 'ae', latent: intOf(latentIn, 16) }, seed: 1 }];
+        await createModels(ctx.engine(), models);
         panel.say(`Training on the ${inlier}s of the training set only…`);
-        await panel.train([{ slot: SLOT, train: { ...TRAIN, epochs: intOf(epochsIn, 10), classes: [inlier] } }]);
+        await saved.train(models, [{ slot: SLOT, train: { ...TRAIN, epochs: intOf(epochsIn, 10), classes: [inlier] } }]);
         panel.say('Scoring the held-out digits…');
-        const engine = ctx.engine();
-        const sizes = await engine.data();
-        const test = await testImages(engine, Math.min(TEST_N, sizes.test || TEST_N));
-        const rec = await reconstruct(engine, SLOT, test.images);
-        const errors = perImageMse(test.images, rec);
-        const positive = Array.from(test.labels, (l) => (l === inlier ? 0 : 1));
-        const curve = roc(errors, positive);
-        const inl = errors.filter((_, i) => !positive[i]);
-        const rest = errors.filter((_, i) => positive[i]);
-        const hi = quantile(errors, 0.99);
-        result = { inlier, errors, positive, lo: 0, hi, test, rec };
-        indexIn.max = String(errors.length - 1);
-        scoreBtn.disabled = false;
-        aucLine.textContent = `ROC AUC, inlier class ${inlier}: ${curve.auc.toFixed(3)} (${inl.length} inliers, ${rest.length} others)`;
-        aucLine.dataset.auc = curve.auc.toFixed(4);
-        hist.set([inl, rest], 0, hi);
-        rocPlot.set(curve.points);
-        // start at the 95th percentile of the inliers' errors: about 5% false alarms
-        thr.value = String(Math.round((quantile(inl, 0.95) / hi) * STEPS));
-        thr.disabled = false;
-        showThreshold();
-
-        const trap = positive.map((p, i) => i).filter((i) => positive[i]).sort((a, b) => errors[a] - errors[b]).slice(0, TRAP_N);
-        const pick = (arr) => {
-          const out = new Float32Array(trap.length * 784);
-          trap.forEach((ix, j) => out.set(arr.subarray(ix * 784, (ix + 1) * 784), j * 784));
-          return out;
-        };
-        renderStacks(trapGrid, [pick(test.images), pick(rec)], trap.length, trap.map((ix) => `a ${test.labels[ix]}, MSE ${fmt(errors[ix], 4)}`));
-        result.trap = trap;
-        showTrapNote();
+        await score(inlier);
         panel.say('Done. Move the threshold, or draw a digit.');
-        if (!pad.isEmpty()) scoreDrawing(pad.image);
       } catch (e) {
         panel.say(`Error: ${e.message}`, true);
       } finally {
@@ -189,6 +210,7 @@ export default {
       h('div', { class: 'controls' }, field('inlier class', classSel).wrap, field('latent size', latentIn).wrap, field('epochs', epochsIn).wrap),
       h('div', { class: 'row' }, trainBtn),
       panel.el,
+      saved.el,
       aucLine,
       h('div', { class: 'panels' }, hist.el, rocPlot.el),
       h('div', { class: 'controls' }, thrField.wrap),
@@ -235,6 +257,7 @@ export default {
         solution: 'An autoencoder can generalise to inputs it never saw; nothing forces a high error on them. So a low error is not a proof of normality, which is the known weakness of reconstruction-based anomaly detection.',
       }).el,
     );
+    saved.restore();
   },
 };
 

@@ -6,6 +6,7 @@ import { field, h, intOf, select } from '../widgets/dom.js';
 import { Check } from '../widgets/check.js';
 import { TrainPanel, createModels } from '../widgets/train-panel.js';
 import { addNoise, psnrPerImage, rng } from '../ae-math.js';
+import { SavedTraining } from '../saved-models.js';
 import { TRAIN, ensureStyles, fmt, latest, reconstruct, renderStacks, slider, stackGrid, testImages } from './ae-common.js';
 
 const DAE = 'dn';
@@ -90,6 +91,27 @@ export default {
     noiseSel.addEventListener('change', onNoiseChange);
     level.input.addEventListener('change', onNoiseChange);
 
+    const saved = new SavedTraining(ctx.engine, {
+      exercise: 'ae-denoise',
+      panel,
+      slots: [DAE, PLAIN],
+      show: async (run) => {
+        const nz = run.train[DAE].noise;
+        const spec = run.models[0].spec;
+        noiseSel.value = nz.type;
+        level.input.value = String(nz.level);
+        level.output.textContent = nz.level.toFixed(2);
+        levelHint.textContent = LEVEL_HINT[nz.type] || '';
+        archSel.value = spec.kind;
+        latentIn.value = String(spec.latent);
+        epochsIn.value = String(run.planned[DAE]);
+        trainedWith = nz;
+        clean = clean || (await testImages(ctx.engine(), EVAL_N));
+        evaluate(noise());
+      },
+      clear: () => { trainedWith = null; table.replaceChildren(); status.textContent = ''; },
+    });
+
     trainBtn.addEventListener('click', async () => {
       trainBtn.disabled = true;
       trainedWith = null;
@@ -100,12 +122,13 @@ export default {
       try {
         panel.say('Loading data and creating both models…');
         const kind = archSel.value;
-        await createModels(ctx.engine(), [
+        const models = [
           { slot: DAE, spec: { kind, latent }, seed: 1 },
           { slot: PLAIN, spec: { kind, latent }, seed: 1 },
-        ]);
+        ];
+        await createModels(ctx.engine(), models);
         panel.say(`Training the denoiser on ${describe(nz)} inputs and the plain AE on clean ones…`);
-        await panel.train([
+        await saved.train(models, [
           { slot: DAE, train: { ...TRAIN, epochs, noise: nz } },
           { slot: PLAIN, train: { ...TRAIN, epochs } },
         ]);
@@ -125,6 +148,7 @@ export default {
       levelHint,
       h('div', { class: 'row' }, trainBtn),
       panel.el,
+      saved.el,
       table,
       status,
       legend,
@@ -152,6 +176,7 @@ export default {
         solution: '10·log10(1 / 0.01) = 10·2 = 20 dB.',
       }).el,
     );
+    saved.restore();
   },
 };
 

@@ -7,6 +7,7 @@ import { Check } from '../widgets/check.js';
 import { ImageGrid } from '../widgets/image-grid.js';
 import { LatentScatter } from '../widgets/scatter.js';
 import { TrainPanel, createModels } from '../widgets/train-panel.js';
+import { SavedTraining } from '../saved-models.js';
 import { TRAIN, ensureStyles, testImages } from './ae-common.js';
 
 const SLOT = 'ae-2d';
@@ -65,21 +66,36 @@ export default {
     });
     showBtn.addEventListener('click', () => scatter.pick(intOf(indexIn, 0)));
 
+    // the held-out digits' 2-D codes under the model in SLOT
+    async function showCodes() {
+      const engine = ctx.engine();
+      test = await testImages(engine, POINTS);
+      const r = await engine.call('encode', { slot: SLOT, images: test.images.slice() });
+      const z = r.z;
+      if (z.length !== POINTS * 2) throw new Error(`expected ${POINTS * 2} latent values, got ${z.length}`);
+      scatter.setPoints(Array.from({ length: POINTS }, (_, i) => ({ x: z[2 * i], y: z[2 * i + 1], cls: test.labels[i] })));
+      showBtn.disabled = false;
+    }
+    const saved = new SavedTraining(ctx.engine, {
+      exercise: 'ae-latent',
+      panel,
+      slots: [SLOT],
+      show: async (run) => {
+        epochsIn.value = String(run.planned[SLOT]);
+        await showCodes();
+      },
+    });
+
     trainBtn.addEventListener('click', async () => {
       trainBtn.disabled = true;
       panel.reset();
       try {
         panel.say('Loading data and creating the model…');
-        await createModels(ctx.engine(), [{ slot: SLOT, spec: { kind: 'ae', latent: 2 }, seed: 1 }]);
+        const models = [{ slot: SLOT, spec: { kind: 'ae', latent: 2 }, seed: 1 }];
+        await createModels(ctx.engine(), models);
         panel.say('Training…');
-        await panel.train([{ slot: SLOT, train: { ...TRAIN, epochs: intOf(epochsIn, 5) } }]);
-        const engine = ctx.engine();
-        test = await testImages(engine, POINTS);
-        const r = await engine.call('encode', { slot: SLOT, images: test.images.slice() });
-        const z = r.z;
-        if (z.length !== POINTS * 2) throw new Error(`expected ${POINTS * 2} latent values, got ${z.length}`);
-        scatter.setPoints(Array.from({ length: POINTS }, (_, i) => ({ x: z[2 * i], y: z[2 * i + 1], cls: test.labels[i] })));
-        showBtn.disabled = false;
+        await saved.train(models, [{ slot: SLOT, train: { ...TRAIN, epochs: intOf(epochsIn, 5) } }]);
+        await showCodes();
         panel.say(`Done: ${POINTS} held-out digits encoded to 2 numbers each.`);
       } catch (e) {
         panel.say(`Error: ${e.message}`, true);
@@ -97,6 +113,7 @@ export default {
       h('div', { class: 'controls' }, field('epochs', epochsIn).wrap),
       h('div', { class: 'row' }, trainBtn),
       panel.el,
+      saved.el,
       h('div', { class: 'panels' }, scatter.el, h('div', { class: 'panel' }, pickView.el, pickInfo, h('div', { class: 'row' }, field(`test digit (0–${POINTS - 1})`, indexIn).wrap, showBtn))),
       h('p', {
         class: 'note',
@@ -124,6 +141,7 @@ export default {
         solution: 'Reconstruction only needs appearance, but appearance is mostly determined by the class, so the learned code separates classes as a side effect.',
       }).el,
     );
+    saved.restore();
   },
 };
 

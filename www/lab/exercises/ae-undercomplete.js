@@ -8,6 +8,7 @@ import { DrawCanvas } from '../widgets/draw-canvas.js';
 import { ImageGrid } from '../widgets/image-grid.js';
 import { TrainPanel, createModels } from '../widgets/train-panel.js';
 import { mean, perImageMse } from '../ae-math.js';
+import { SavedTraining } from '../saved-models.js';
 import { TRAIN, concat, ensureStyles, fmt, latest, reconstruct, renderStacks, slider, stackGrid, testImages } from './ae-common.js';
 
 const SLOT = 'ae-under';
@@ -64,6 +65,33 @@ export default {
       showDrawing(e.detail.image);
     });
 
+    // test digits next to their reconstructions by the model in SLOT (latent size k)
+    async function showResults(k) {
+      trained = true;
+      const engine = ctx.engine();
+      const test = await testImages(engine, EVAL_N);
+      const rec = await reconstruct(engine, SLOT, test.images);
+      const errs = perImageMse(test.images, rec);
+      const m = mean(errs);
+      lossLine.textContent = `Test reconstruction error with k = ${k}: ${fmt(m)} (MSE per pixel, mean over ${EVAL_N} held-out digits)`;
+      lossLine.dataset.mse = fmt(m);
+      renderStacks(grid, [test.images, rec], SHOW_N, Array.from(errs.subarray(0, SHOW_N), (e) => `MSE ${fmt(e)}`));
+      if (!pad.isEmpty()) showDrawing(pad.image);
+    }
+    const saved = new SavedTraining(ctx.engine, {
+      exercise: 'ae-undercomplete',
+      panel,
+      slots: [SLOT],
+      show: async (run) => {
+        const k = run.models[0].spec.latent;
+        latent.input.value = String(k);
+        latent.output.textContent = String(k);
+        epochsIn.value = String(run.planned[SLOT]);
+        await showResults(k);
+      },
+      clear: () => { trained = false; lossLine.textContent = ''; },
+    });
+
     trainBtn.addEventListener('click', async () => {
       trainBtn.disabled = true;
       trained = false;
@@ -72,20 +100,12 @@ export default {
       const k = intOf(latent.input, 16);
       try {
         panel.say('Loading data and creating the model…');
-        await createModels(ctx.engine(), [{ slot: SLOT, spec: { kind: 'ae', latent: k }, seed: 1 }]);
+        const models = [{ slot: SLOT, spec: { kind: 'ae', latent: k }, seed: 1 }];
+        await createModels(ctx.engine(), models);
         panel.say(`Training with a ${k}-number code…`);
-        await panel.train([{ slot: SLOT, train: { ...TRAIN, epochs: intOf(epochsIn, 3) } }]);
-        trained = true;
-        const engine = ctx.engine();
-        const test = await testImages(engine, EVAL_N);
-        const rec = await reconstruct(engine, SLOT, test.images);
-        const errs = perImageMse(test.images, rec);
-        const m = mean(errs);
-        lossLine.textContent = `Test reconstruction error with k = ${k}: ${fmt(m)} (MSE per pixel, mean over ${EVAL_N} held-out digits)`;
-        lossLine.dataset.mse = fmt(m);
-        renderStacks(grid, [test.images, rec], SHOW_N, Array.from(errs.subarray(0, SHOW_N), (e) => `MSE ${fmt(e)}`));
+        await saved.train(models, [{ slot: SLOT, train: { ...TRAIN, epochs: intOf(epochsIn, 3) } }]);
+        await showResults(k);
         panel.say('Done. Draw a digit below to see it reconstructed.');
-        if (!pad.isEmpty()) showDrawing(pad.image);
       } catch (e) {
         panel.say(`Error: ${e.message}`, true);
       } finally {
@@ -102,6 +122,43 @@ export default {
     const cmpGrid = stackGrid('Each test digit (top) and its reconstruction with the small k (middle) and the large k (bottom)');
     const cmpVerdict = h('p', { class: 'note', role: 'status', 'aria-live': 'polite' });
 
+    // both models' errors and reconstructions of the same test digits (latent sizes a and b)
+    async function showComparison(a, b) {
+      const engine = ctx.engine();
+      const test = await testImages(engine, EVAL_N);
+      const ra = await reconstruct(engine, CMP_A, test.images);
+      const rb = await reconstruct(engine, CMP_B, test.images);
+      const ea = perImageMse(test.images, ra);
+      const eb = perImageMse(test.images, rb);
+      const ma = mean(ea), mb = mean(eb);
+      cmpTable.replaceChildren(
+        h('caption', { text: `Mean test reconstruction error over ${EVAL_N} digits` }),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'latent size k' }), h('th', { scope: 'col', text: 'numbers kept' }), h('th', { scope: 'col', text: 'MSE per pixel' }))),
+        h('tbody', {},
+          h('tr', { 'data-k': a }, h('th', { scope: 'row', text: String(a) }), h('td', { text: `${a} of 784` }), h('td', { text: fmt(ma) })),
+          h('tr', { 'data-k': b }, h('th', { scope: 'row', text: String(b) }), h('td', { text: `${b} of 784` }), h('td', { text: fmt(mb) }))),
+      );
+      renderStacks(cmpGrid, [test.images, ra, rb], SHOW_N, Array.from({ length: SHOW_N }, (_, i) => `${fmt(ea[i])} / ${fmt(eb[i])}`));
+      const [small, big] = a <= b ? [[a, ma], [b, mb]] : [[b, mb], [a, ma]];
+      cmpVerdict.textContent =
+        `k = ${small[0]}: error ${fmt(small[1])}; k = ${big[0]}: error ${fmt(big[1])}. ` +
+        (small[1] > big[1]
+          ? 'The narrower code keeps only the rough shape (often a blurred, typical digit, sometimes the wrong one); the wider code lets strokes and details through.'
+          : 'Here the narrower code did not lose more: train longer, or pick sizes further apart.');
+    }
+    const savedCmp = new SavedTraining(ctx.engine, {
+      exercise: 'ae-undercomplete',
+      panel: cmpPanel,
+      slots: [CMP_A, CMP_B],
+      show: async (run) => {
+        const [a, b] = run.models.map((m) => m.spec.latent);
+        kA.value = String(a);
+        kB.value = String(b);
+        await showComparison(a, b);
+      },
+      clear: () => { cmpTable.replaceChildren(); cmpVerdict.textContent = ''; },
+    });
+
     cmpBtn.addEventListener('click', async () => {
       cmpBtn.disabled = true;
       cmpPanel.reset();
@@ -109,34 +166,15 @@ export default {
       const b = intOf(kB, 32);
       try {
         cmpPanel.say('Creating both models…');
-        await createModels(ctx.engine(), [
+        const models = [
           { slot: CMP_A, spec: { kind: 'ae', latent: a }, seed: 1 },
           { slot: CMP_B, spec: { kind: 'ae', latent: b }, seed: 1 },
-        ]);
+        ];
+        await createModels(ctx.engine(), models);
         cmpPanel.say(`Training k = ${a} and k = ${b} side by side…`);
         const epochs = intOf(epochsIn, 3);
-        await cmpPanel.train([{ slot: CMP_A, train: { ...TRAIN, epochs } }, { slot: CMP_B, train: { ...TRAIN, epochs } }]);
-        const engine = ctx.engine();
-        const test = await testImages(engine, EVAL_N);
-        const ra = await reconstruct(engine, CMP_A, test.images);
-        const rb = await reconstruct(engine, CMP_B, test.images);
-        const ea = perImageMse(test.images, ra);
-        const eb = perImageMse(test.images, rb);
-        const ma = mean(ea), mb = mean(eb);
-        cmpTable.replaceChildren(
-          h('caption', { text: `Mean test reconstruction error over ${EVAL_N} digits` }),
-          h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'latent size k' }), h('th', { scope: 'col', text: 'numbers kept' }), h('th', { scope: 'col', text: 'MSE per pixel' }))),
-          h('tbody', {},
-            h('tr', { 'data-k': a }, h('th', { scope: 'row', text: String(a) }), h('td', { text: `${a} of 784` }), h('td', { text: fmt(ma) })),
-            h('tr', { 'data-k': b }, h('th', { scope: 'row', text: String(b) }), h('td', { text: `${b} of 784` }), h('td', { text: fmt(mb) }))),
-        );
-        renderStacks(cmpGrid, [test.images, ra, rb], SHOW_N, Array.from({ length: SHOW_N }, (_, i) => `${fmt(ea[i])} / ${fmt(eb[i])}`));
-        const [small, big] = a <= b ? [[a, ma], [b, mb]] : [[b, mb], [a, ma]];
-        cmpVerdict.textContent =
-          `k = ${small[0]}: error ${fmt(small[1])}; k = ${big[0]}: error ${fmt(big[1])}. ` +
-          (small[1] > big[1]
-            ? 'The narrower code keeps only the rough shape (often a blurred, typical digit, sometimes the wrong one); the wider code lets strokes and details through.'
-            : 'Here the narrower code did not lose more: train longer, or pick sizes further apart.');
+        await savedCmp.train(models, [{ slot: CMP_A, train: { ...TRAIN, epochs } }, { slot: CMP_B, train: { ...TRAIN, epochs } }]);
+        await showComparison(a, b);
         cmpPanel.say('Done.');
       } catch (e) {
         cmpPanel.say(`Error: ${e.message}`, true);
@@ -150,6 +188,7 @@ export default {
       h('div', { class: 'controls' }, latent.wrap, field('epochs', epochsIn).wrap),
       h('div', { class: 'row' }, trainBtn),
       panel.el,
+      saved.el,
       lossLine,
       grid.el,
       h('h4', { text: 'Draw a digit' }),
@@ -159,6 +198,7 @@ export default {
       h('div', { class: 'controls' }, field('small latent size', kA).wrap, field('large latent size', kB).wrap),
       h('div', { class: 'row' }, cmpBtn),
       cmpPanel.el,
+      savedCmp.el,
       cmpTable,
       cmpGrid.el,
       cmpVerdict,
@@ -197,5 +237,7 @@ export default {
         solution: 'The larger code: the latent size bounds how much of each digit can survive, so the error falls as k grows (until the model is no longer the limit).',
       }).el,
     );
+    saved.restore();
+    savedCmp.restore();
   },
 };

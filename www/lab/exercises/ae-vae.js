@@ -11,6 +11,7 @@ import { LiveChart } from '../widgets/chart.js';
 import { TrainPanel, createModels } from '../widgets/train-panel.js';
 import { gaussian, interpolate, latentGrid, mosaic, rng } from '../ae-math.js';
 import { TRAIN, ensureStyles, latest } from './ae-common.js';
+import { SavedTraining } from '../saved-models.js';
 
 const VAE = 'vae';
 const AE = 'vae-ae';
@@ -192,6 +193,31 @@ export default {
     interpBtn.addEventListener('click', () => runInterp());
     for (const pad of [padA, padB]) pad.addEventListener('change', () => { if (trained) runInterp(); });
 
+    async function showTrained(latent) {
+      trained = { latent };
+      sampleBtn.disabled = false;
+      interpBtn.disabled = false;
+      await showSamples();
+      await showManifold();
+      runInterp();
+    }
+    const saved = new SavedTraining(ctx.engine, {
+      exercise: 'ae-vae',
+      panel: [panel, aePanel],
+      slots: [VAE, AE],
+      charts: { terms, elbo },
+      show: async (run) => {
+        const { latent, beta } = run.models[0].spec;
+        latentSel.value = String(latent);
+        betaIn.value = String(beta);
+        epochsIn.value = String(run.planned[VAE]);
+        termsNote.textContent = run.extra.termsNote || '';
+        if (run.extra.elbo) termsNote.dataset.elbo = run.extra.elbo;
+        await showTrained(latent);
+      },
+      clear: () => { trained = null; sampleBtn.disabled = true; interpBtn.disabled = true; termsNote.textContent = ''; },
+    });
+
     trainBtn.addEventListener('click', async () => {
       trainBtn.disabled = true;
       sampleBtn.disabled = true;
@@ -219,23 +245,20 @@ export default {
       });
       try {
         panel.say('Loading data and creating both models…');
-        await createModels(engine, [
+        const models = [
           { slot: VAE, spec: { kind: 'vae', latent, hidden: HIDDEN, beta }, seed: 1 },
           { slot: AE, spec: { kind: 'ae', latent }, seed: 1 },
-        ]);
+        ];
+        await createModels(engine, models);
         panel.say(`Training the VAE (β = ${beta}) and the vanilla AE with a ${latent}-number code…`);
         const epochs = intOf(epochsIn, 10);
-        await Promise.all([panel.train([{ slot: VAE, train: { ...TRAIN, epochs } }]), aePanel.train([{ slot: AE, train: { ...TRAIN, epochs } }])]);
-        trained = { latent };
+        await saved.train(models, [{ slot: VAE, train: { ...TRAIN, epochs } }, { slot: AE, train: { ...TRAIN, epochs } }]);
         if (Number.isFinite(track.recon)) {
           termsNote.textContent = `Last step: reconstruction ${track.recon.toFixed(1)}, KL ${track.kl.toFixed(1)}, ELBO ${(-(track.recon + track.kl)).toFixed(1)} nats per image (the loss minimised was reconstruction + ${beta}·KL).`;
           termsNote.dataset.elbo = (-(track.recon + track.kl)).toFixed(2);
         }
-        sampleBtn.disabled = false;
-        interpBtn.disabled = false;
-        await showSamples();
-        await showManifold();
-        runInterp();
+        saved.remember({ termsNote: termsNote.textContent, elbo: termsNote.dataset.elbo });
+        await showTrained(latent);
         panel.say('Done. Draw two digits to interpolate between them.');
       } catch (e) {
         panel.say(`Error: ${e.message}`, true);
@@ -251,6 +274,7 @@ export default {
       h('div', { class: 'controls' }, field('latent size', latentSel).wrap, field('β (weight of KL)', betaIn, 'β = 1 is the plain VAE').wrap, field('epochs', epochsIn).wrap),
       h('div', { class: 'row' }, trainBtn),
       panel.el,
+      saved.el,
       h('div', { class: 'charts' }, terms.el, elbo.el),
       h('details', { class: 'results' }, h('summary', { text: 'Vanilla AE training (for the comparisons below)' }), aePanel.el),
       termsNote,
@@ -306,5 +330,6 @@ export default {
         solution: 'The KL term penalises codes that stray from the prior; weighting it more trades reconstruction quality for a latent space that is better packed, smoother and easier to sample from.',
       }).el,
     );
+    saved.restore();
   },
 };

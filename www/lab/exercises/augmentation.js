@@ -10,6 +10,7 @@ import { TrainPanel, createModels, percent } from '../widgets/train-panel.js';
 import { toSpecLayers } from '../widgets/conv-math.js';
 import { OUTPUT_LAYER } from '../widgets/layer-builder.js';
 import { PRESETS } from './train-cnn.js';
+import { SavedTraining } from '../saved-models.js';
 
 const PLAIN = 'aug-off';
 const AUG = 'aug-on';
@@ -141,6 +142,26 @@ export default {
           : `Here augmentation lost ${(-gain).toFixed(2)} points on the shifted/rotated digits: try more epochs, or gentler augmentation.`;
     }
 
+    const saved = new SavedTraining(ctx.engine, {
+      exercise: 'augmentation',
+      panel,
+      slots: [PLAIN, AUG],
+      show: async (run) => {
+        const o = run.extra.opts || {};
+        for (const key of Object.keys(s)) if (Number.isFinite(o[key])) s[key].value = String(o[key]);
+        flipH.checked = !!o.flipH;
+        flipV.checked = !!o.flipV;
+        updatePreview();
+        epochsIn.value = String(run.planned[PLAIN]);
+        if (run.train[PLAIN].trainSize) sizeIn.value = String(run.train[PLAIN].trainSize);
+        status.textContent = 'Evaluating on clean and on shifted/rotated test digits…';
+        await evaluate();
+        status.textContent = 'Done.';
+        evalBtn.disabled = false;
+      },
+      clear: () => { results.replaceChildren(); resultsNote.textContent = ''; evalBtn.disabled = true; },
+    });
+
     trainBtn.addEventListener('click', async () => {
       trainBtn.disabled = true;
       evalBtn.disabled = true;
@@ -148,7 +169,8 @@ export default {
       try {
         status.textContent = 'Loading data and creating the two models…';
         const spec = { kind: 'cnn', layers: toSpecLayers([...PRESETS.small.layers, OUTPUT_LAYER]) };
-        await createModels(ctx.engine(), [{ slot: PLAIN, spec, seed: 3 }, { slot: AUG, spec, seed: 3 }]);
+        const models = [{ slot: PLAIN, spec, seed: 3 }, { slot: AUG, spec, seed: 3 }];
+        await createModels(ctx.engine(), models);
         const o = opts();
         const base = { epochs: intOf(epochsIn, 2), batch: 32, lr: 0.002, optimizer: 'adam', trainSize: intOf(sizeIn, 2000) };
         const augmentFields = {
@@ -156,7 +178,7 @@ export default {
           ...(o.noise > 0 ? { noise: { type: 'gaussian', level: o.noise } } : {}),
         };
         status.textContent = 'Training both models…';
-        await panel.train([{ slot: PLAIN, train: base }, { slot: AUG, train: { ...base, ...augmentFields } }]);
+        await saved.train(models, [{ slot: PLAIN, train: base }, { slot: AUG, train: { ...base, ...augmentFields } }], { opts: o });
         status.textContent = 'Evaluating on clean and on shifted/rotated test digits…';
         await evaluate();
         status.textContent = 'Done.';
@@ -197,6 +219,7 @@ export default {
       h('div', { class: 'row' }, trainBtn, evalBtn),
       status,
       panel.el,
+      saved.el,
       results,
       resultsNote,
       h('h4', { text: 'Your turn' }),
@@ -220,5 +243,6 @@ export default {
       }).el,
     );
     pad.setStrokes(EXAMPLE_FOUR);
+    saved.restore();
   },
 };

@@ -4,6 +4,7 @@ import { field, h, intOf, select, statusLine } from '../widgets/dom.js';
 import { Check } from '../widgets/check.js';
 import { LiveChart } from '../widgets/chart.js';
 import { TrainPanel, createModels } from '../widgets/train-panel.js';
+import { SavedTraining } from '../saved-models.js';
 
 const PLAIN = 'plain';
 const RES = 'resnet';
@@ -52,6 +53,38 @@ export default {
       gradText.textContent = `First layer gradient norm: plain ${first(p.layers)}, resnet ${first(r.layers)}.`;
     }
 
+    // The gradient chart is saved with the models: a restored model has no gradients to measure.
+    const saved = new SavedTraining(ctx.engine, {
+      exercise: 'resnet',
+      panel,
+      slots: [PLAIN, RES],
+      charts: { grads },
+      show: async (run, resumed) => {
+        depthSel.value = String(run.models[0].spec.depth);
+        epochsIn.value = String(run.planned[PLAIN]);
+        if (run.train[PLAIN].trainSize) sizeIn.value = String(run.train[PLAIN].trainSize);
+        lrIn.value = String(run.train[PLAIN].lr);
+        if (resumed) {
+          await refreshGrads();
+          verdict.textContent = verdictText();
+          await saved.remember({ gradText: gradText.textContent, verdict: verdict.textContent });
+        } else {
+          gradText.textContent = run.extra.gradText || '';
+          verdict.textContent = run.extra.verdict || '';
+        }
+      },
+      clear: () => { gradText.textContent = ''; verdict.textContent = ''; },
+    });
+
+    function verdictText() {
+      const lp = panel.lastLoss.get(PLAIN);
+      const lr = panel.lastLoss.get(RES);
+      if (!Number.isFinite(lp) || !Number.isFinite(lr)) return '';
+      return lr < lp
+        ? `Final training loss: resnet ${lr.toFixed(3)} vs plain ${lp.toFixed(3)}. The residual net learned faster: its early layers receive gradients through the skip connections.`
+        : `Final training loss: resnet ${lr.toFixed(3)} vs plain ${lp.toFixed(3)}. At this depth the plain net kept up; try more layers, where its gradients vanish.`;
+    }
+
     trainBtn.addEventListener('click', async () => {
       trainBtn.disabled = true;
       panel.reset();
@@ -63,22 +96,17 @@ export default {
       });
       try {
         status.textContent = 'Loading data and creating the two networks…';
-        await createModels(ctx.engine(), [
+        const models = [
           { slot: PLAIN, spec: { kind: 'plain', depth }, seed: 5 },
           { slot: RES, spec: { kind: 'resnet', depth }, seed: 5 },
-        ]);
+        ];
+        await createModels(ctx.engine(), models);
         status.textContent = 'Training both…';
         const train = { epochs: intOf(epochsIn, 2), batch: 32, lr: Number(lrIn.value) || 0.05, optimizer: 'sgd', trainSize: intOf(sizeIn, 2000) };
-        await panel.train([{ slot: PLAIN, train }, { slot: RES, train }]);
+        await saved.train(models, [{ slot: PLAIN, train }, { slot: RES, train }]);
         await refreshGrads();
-        const lp = panel.lastLoss.get(PLAIN);
-        const lr = panel.lastLoss.get(RES);
-        if (Number.isFinite(lp) && Number.isFinite(lr)) {
-          verdict.textContent =
-            lr < lp
-              ? `Final training loss: resnet ${lr.toFixed(3)} vs plain ${lp.toFixed(3)}. The residual net learned faster: its early layers receive gradients through the skip connections.`
-              : `Final training loss: resnet ${lr.toFixed(3)} vs plain ${lp.toFixed(3)}. At this depth the plain net kept up; try more layers, where its gradients vanish.`;
-        }
+        verdict.textContent = verdictText();
+        await saved.remember({ gradText: gradText.textContent, verdict: verdict.textContent });
         status.textContent = 'Done.';
       } catch (e) {
         status.textContent = `Error: ${e.message}`;
@@ -101,6 +129,7 @@ export default {
       h('div', { class: 'row' }, trainBtn),
       status,
       panel.el,
+      saved.el,
       grads.el,
       gradText,
       verdict,
@@ -127,5 +156,6 @@ export default {
         solution: 'dy/dx = 1 + dF/dx = 1.',
       }).el,
     );
+    saved.restore();
   },
 };

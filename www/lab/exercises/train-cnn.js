@@ -10,6 +10,7 @@ import { DrawCanvas } from '../widgets/draw-canvas.js';
 import { ProbBars } from '../widgets/prob-bars.js';
 import { ModelFile } from '../widgets/model-file.js';
 import { IdxLoader } from '../widgets/idx-loader.js';
+import { SavedTraining } from '../saved-models.js';
 
 export const PRESETS = {
   small: {
@@ -153,18 +154,22 @@ export default {
       },
     });
 
-    // a model exists in SLOT once created for training or for an import
-    let haveModel = false;
+    // the model in SLOT, once created for training or for an import: its spec and the builder's
+    // layers and preset it was made from
+    let model = null;
+    const described = () => ({ spec: { kind: 'cnn', layers: builder.specLayers() }, layers: builder.layers.map((l) => ({ ...l })), preset: presetSel.value });
     const createModel = async () => {
-      await createModels(ctx.engine(), [{ slot: SLOT, spec: { kind: 'cnn', layers: builder.specLayers() }, seed: 1 }]);
-      haveModel = true;
+      const m = described();
+      await createModels(ctx.engine(), [{ slot: SLOT, spec: m.spec, seed: 1 }]);
+      model = m;
     };
     const modelFile = new ModelFile(ctx.engine, {
       slot: SLOT,
       // an import loads into the model the builder describes
-      ensureModel: async () => { if (!haveModel) await createModel(); },
+      ensureModel: async () => { if (!model) await createModel(); },
       onImported: async () => {
         trained = true;
+        await saved.keep([{ slot: SLOT, spec: model.spec, seed: 1 }], { layers: model.layers, preset: model.preset }, 'a model file');
         await showEvaluation();
         if (!pad.isEmpty()) predict(pad.image);
       },
@@ -192,6 +197,42 @@ export default {
       }
     }
 
+    // a saved model (restored after a reload, or trained further with Resume) as the page shows it
+    async function showTrained(run) {
+      const { layers, preset } = run.extra;
+      if (Array.isArray(layers)) {
+        if (PRESETS[preset]) presetSel.value = preset;
+        builder.setLayers(layers);
+      }
+      const t = run.train[SLOT];
+      if (run.planned[SLOT] > 0) {
+        // trained here (not loaded from a file): its training settings
+        epochsIn.value = String(run.planned[SLOT]);
+        batchIn.value = String(t.batch);
+        lrIn.value = String(t.lr);
+        optSel.value = t.optimizer;
+        if (t.trainSize) sizeIn.value = String(t.trainSize);
+        augmentIn.checked = !!t.augment;
+      }
+      model = { spec: run.models[0].spec, layers, preset };
+      trained = true;
+      await showEvaluation();
+      if (!pad.isEmpty()) predict(pad.image);
+      else bars.clear('Draw a digit.');
+    }
+    const saved = new SavedTraining(ctx.engine, {
+      exercise: 'train-cnn',
+      panel,
+      slots: [SLOT],
+      show: showTrained,
+      clear: () => {
+        trained = false;
+        accuracy.textContent = '';
+        accuracy.dataset.accuracy = '';
+        bars.clear('Train a model, then draw a digit.');
+      },
+    });
+
     trainBtn.addEventListener('click', async () => {
       const summary = builder.summary();
       if (summary.error) return;
@@ -201,8 +242,10 @@ export default {
       accuracy.textContent = '';
       try {
         panel.say('Loading data and creating the model…');
-        const [created] = await createModels(ctx.engine(), [{ slot: SLOT, spec: { kind: 'cnn', layers: builder.specLayers() }, seed: 1 }]);
-        haveModel = true;
+        const m = described();
+        const models = [{ slot: SLOT, spec: m.spec, seed: 1 }];
+        const [created] = await createModels(ctx.engine(), models);
+        model = m;
         const same = created.totalParams === summary.total;
         engineSummary.textContent = `Engine: ${created.totalParams.toLocaleString('en-US')} parameters${same ? ' (matches the builder)' : ` (the builder computed ${summary.total.toLocaleString('en-US')})`}.`;
         panel.say('Training…');
@@ -214,7 +257,7 @@ export default {
           trainSize: intOf(sizeIn, 8000),
           ...(augmentIn.checked ? { augment: AUGMENT } : {}),
         };
-        const [r] = await panel.train([{ slot: SLOT, train }]);
+        const [r] = await saved.train(models, [{ slot: SLOT, train }], { layers: m.layers, preset: m.preset });
         trained = true;
         panel.say(r.stopped ? 'Stopped early; evaluating the model as it is.' : 'Finished. Evaluating on the test digits…');
         await showEvaluation();
@@ -244,6 +287,7 @@ export default {
       h('div', { class: 'row' }, trainBtn),
       engineSummary,
       panel.el,
+      saved.el,
       modelFile.el,
       idxLoader.el,
       accuracy,
@@ -274,5 +318,6 @@ export default {
         solution: 'On the diagonal: there the row (true digit) equals the column (prediction). Off-diagonal cells count mistakes.',
       }).el,
     );
+    saved.restore();
   },
 };

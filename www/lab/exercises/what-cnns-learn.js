@@ -9,6 +9,7 @@ import { TrainPanel, createModels } from '../widgets/train-panel.js';
 import { toSpecLayers } from '../widgets/conv-math.js';
 import { OUTPUT_LAYER } from '../widgets/layer-builder.js';
 import { PRESETS } from './train-cnn.js';
+import { SavedTraining } from '../saved-models.js';
 
 const BEFORE = 'learn0';
 const AFTER = 'learn1';
@@ -115,14 +116,35 @@ export default {
       }
     }
 
+    const spec = { kind: 'cnn', layers: toSpecLayers([...PRESETS.small.layers, OUTPUT_LAYER]) };
+    // The "after" model is saved; "before" is rebuilt from the same seed, as when it was created.
+    const saved = new SavedTraining(ctx.engine, {
+      exercise: 'what-cnns-learn',
+      panel,
+      slots: [AFTER],
+      show: async (run) => {
+        if (!created) await createModels(ctx.engine(), [{ slot: BEFORE, spec: run.models[0].spec, seed: run.models[0].seed }]);
+        created = true;
+        trainedOnce = true;
+        trainBtn.disabled = false;
+        useTest.disabled = false;
+        epochsIn.value = String(run.planned[AFTER]);
+        status.textContent = 'Compare the filters and the activation maps of your saved model.';
+        await showFilters();
+        if (!current) await loadTest();
+        else await showActivations();
+      },
+      clear: () => { trainedOnce = false; showFilters().catch(() => {}); showActivations(); },
+    });
+
     createBtn.addEventListener('click', async () => {
       createBtn.disabled = true;
       try {
         status.textContent = 'Loading data and creating the models…';
-        const spec = { kind: 'cnn', layers: toSpecLayers([...PRESETS.small.layers, OUTPUT_LAYER]) };
         await createModels(ctx.engine(), [{ slot: BEFORE, spec, seed: 7 }, { slot: AFTER, spec, seed: 7 }]);
         created = true;
         trainedOnce = false;
+        saved.forget();
         panel.reset();
         trainBtn.disabled = false;
         useTest.disabled = false;
@@ -142,7 +164,7 @@ export default {
       createBtn.disabled = true;
       try {
         status.textContent = 'Training…';
-        await panel.train([{ slot: AFTER, train: { epochs: intOf(epochsIn, 2), batch: 32, lr: 0.002, optimizer: 'adam' } }]);
+        await saved.train([{ slot: AFTER, spec, seed: 7 }], [{ slot: AFTER, train: { epochs: intOf(epochsIn, 2), batch: 32, lr: 0.002, optimizer: 'adam' } }]);
         trainedOnce = true;
         status.textContent = 'Trained. Compare the filters and the activation maps.';
         await showFilters();
@@ -177,6 +199,7 @@ export default {
       h('div', { class: 'row' }, createBtn, field('epochs', epochsIn).wrap, trainBtn),
       status,
       panel.el,
+      saved.el,
       h('h4', { text: 'First-layer filters' }),
       h(
         'div',
@@ -215,5 +238,6 @@ export default {
         solution: '28 → 14.',
       }).el,
     );
+    saved.restore();
   },
 };

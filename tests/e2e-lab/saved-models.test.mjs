@@ -1,0 +1,332 @@
+// Trained models survive a reload (www/lab/saved-models.js), on the REAL engine (dist/pkg/, built by
+// scripts/build-web.sh) on the CPU: a model trained in exercise 5 comes back after a reload and
+// predicts exactly what it predicted before (held-out digits and a drawn one); a run reloaded after
+// its first epoch's checkpoint comes back at epoch 1 of 3 and Resume trains the 2 epochs left; a
+// corrupted saved record is discarded with a message; an autoencoder comes back reconstructing as
+// before; and without IndexedDB training still works, unsaved. Small data, so it takes seconds.
+// Skipped, and reported as skipped, while the engine is not built.
+import test, { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { builtEngine, drawStrokes, instrument, launch, openPage, screenshotPath, serve } from './helpers.mjs';
+
+const ENGINE = builtEngine();
+const SKIP = ENGINE ? false : 'the engine is not built: run ./scripts/build-web.sh';
+
+let server;
+let base;
+let browser;
+before(async () => {
+  if (SKIP) return;
+  ({ server, base } = await serve({ extra: ENGINE }));
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+const CNN = '/www/lab/dev.html?exercise=train-cnn';
+const SEVEN = [[[0.26, 0.18], [0.74, 0.18], [0.44, 0.86]]];
+
+// Sets up the tiny preset for `epochs` epochs on `digits` training digits and starts it.
+async function startTiny(page, { epochs, digits }) {
+  const sec = page.locator('#ex-train-cnn');
+  await sec.getByLabel('preset').selectOption('tiny');
+  await sec.getByLabel('epochs').fill(String(epochs));
+  await sec.getByLabel('training digits').fill(String(digits));
+  await sec.getByRole('button', { name: 'Create model and train' }).click();
+}
+
+const accuracyShown = (page) =>
+  page.waitForFunction(
+    () => document.querySelector('#ex-train-cnn [data-accuracy]').dataset.accuracy !== '' ||
+      /Error/.test(document.querySelector('#ex-train-cnn .train-panel .status').textContent),
+    null,
+    { timeout: 3 * 60 * 1000 },
+  );
+
+const savedState = (page, ex = 'train-cnn') => page.locator(`#ex-${ex} [data-saved-model]`);
+const savedText = (page, ex = 'train-cnn') => page.locator(`#ex-${ex} [data-saved-model] .status`).first().textContent();
+
+// The class probabilities of the first 8 held-out digits, from the page's worker.
+function predictions(page) {
+  return page.evaluate(async () => {
+    const { images } = await window.__call('testImages', { start: 0, count: 8 });
+    const out = [];
+    for (let i = 0; i < 8; i++) {
+      const { probs } = await window.__call('predict', { slot: 'cnn', image: images.slice(i * 784, (i + 1) * 784) });
+      out.push(Array.from(probs));
+    }
+    return out;
+  });
+}
+
+// The page's probability bars for a drawn 7: the predicted digit and the ten percentages shown.
+async function drawnSeven(page) {
+  const sec = page.locator('#ex-train-cnn');
+  await sec.getByRole('button', { name: 'Clear' }).click();
+  await drawStrokes(page, sec.locator('canvas.draw-canvas'), SEVEN);
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn .prob-bars').dataset.prediction != null);
+  await page.waitForTimeout(300); // the last, coalesced prediction
+  return sec.locator('.prob-bars').evaluate((el) => [el.dataset.prediction, ...[...el.querySelectorAll('.prob-value')].map((v) => v.textContent)]);
+}
+
+async function reload(page) {
+  await page.reload();
+  await page.waitForSelector('#ex-train-cnn');
+}
+
+test('exercise 5: a trained model comes back after a reload with identical predictions', { skip: SKIP, timeout: 5 * 60 * 1000 }, async () => {
+  const { page, context, problems } = await openPage(browser, base, CNN, { init: instrument });
+  page.setDefaultTimeout(60 * 1000);
+  await startTiny(page, { epochs: 1, digits: 500 });
+  await accuracyShown(page);
+  const sec = page.locator('#ex-train-cnn');
+  assert.doesNotMatch(await sec.locator('.train-panel .status').textContent(), /Error/);
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.epoch === '1');
+  assert.match(await savedText(page), /Saved in this browser: epoch 1 of 1/);
+  const accuracy = await sec.locator('[data-accuracy]').getAttribute('data-accuracy');
+  const probs = await predictions(page);
+  const drawn = await drawnSeven(page);
+
+  await reload(page);
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.state === 'restored');
+  const text = await savedText(page);
+  console.log(`after the reload: ${text.trim()}`);
+  assert.match(text, /^Restored your model from .+, epoch 1 of 1\./);
+  assert.equal(await sec.getByRole('button', { name: 'Resume training' }).isVisible(), false, 'nothing left to resume');
+  assert.equal(await sec.getByLabel('preset').inputValue(), 'tiny');
+  assert.equal(await sec.getByLabel('training digits').inputValue(), '500');
+  await accuracyShown(page);
+  assert.equal(await sec.locator('[data-accuracy]').getAttribute('data-accuracy'), accuracy, 'the same test accuracy');
+  assert.deepEqual(await predictions(page), probs, 'identical probabilities on held-out digits');
+  assert.deepEqual(await drawnSeven(page), drawn, 'the same prediction for the same drawing');
+  const chart = await sec.locator('.train-panel .chart-last').first().textContent();
+  assert.match(chart, /^latest: cnn loss \d/, 'the loss chart is back');
+  await sec.screenshot({ path: screenshotPath('saved-model-restored.png') });
+  assert.deepEqual(problems, []);
+  assert.deepEqual(await page.evaluate(() => window.__csp), []);
+  await context.close();
+});
+
+test('exercise 5: reloaded after epoch 1 of 3, Resume finishes the run', { skip: SKIP, timeout: 5 * 60 * 1000 }, async () => {
+  const { page, context, problems } = await openPage(browser, base, CNN, { init: instrument });
+  page.setDefaultTimeout(60 * 1000);
+  const sec = page.locator('#ex-train-cnn');
+  // pause the run as soon as its first epoch ends, so the reload lands between epochs 1 and 2
+  await page.evaluate(() => {
+    window.__workers[0].addEventListener('message', (e) => {
+      if (e.data?.type === 'epoch' && e.data.epoch === 1) document.querySelector('#ex-train-cnn .progress button').click();
+    });
+  });
+  await startTiny(page, { epochs: 3, digits: 1500 });
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.epoch === '1');
+  assert.equal(await sec.getByRole('button', { name: 'Resume' }).first().getAttribute('aria-pressed'), 'true', 'paused');
+
+  await reload(page);
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.state === 'interrupted');
+  const text = await savedText(page);
+  console.log(`after the reload: ${text.trim()}`);
+  assert.match(text, /Restored your model from .+, epoch 1 of 3\. Training was interrupted/);
+  assert.equal(await sec.getByLabel('epochs').inputValue(), '3');
+  await accuracyShown(page); // an interrupted model is usable at once
+  const early = await predictions(page);
+
+  await sec.getByRole('button', { name: 'Resume training' }).click();
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.state === 'finished', null, { timeout: 3 * 60 * 1000 });
+  assert.match(await savedText(page), /Resumed training finished: epoch 3 of 3/);
+  const later = await predictions(page);
+  assert.notDeepEqual(later, early, 'two more epochs changed the model');
+  // the record now holds the finished run: a second reload restores epoch 3 of 3
+  await reload(page);
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.state === 'restored');
+  assert.match(await savedText(page), /epoch 3 of 3\./);
+  assert.deepEqual(await predictions(page), later);
+
+  // Start over forgets it
+  await sec.getByRole('button', { name: 'Start over' }).click();
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.state === 'cleared');
+  await reload(page);
+  await page.waitForTimeout(500);
+  assert.equal(await savedState(page).getAttribute('data-state'), null, 'nothing restored after Start over');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('exercise 5: a corrupted saved record is discarded with a message', { skip: SKIP, timeout: 2 * 60 * 1000 }, async () => {
+  const { page, context, problems } = await openPage(browser, base, CNN, { init: instrument });
+  page.setDefaultTimeout(60 * 1000);
+  const sec = page.locator('#ex-train-cnn');
+  const meta = {
+    v: 1, run: 1, spec: { kind: 'cnn', layers: [{ type: 'flatten' }, { type: 'dense', units: 10 }] }, seed: 1,
+    train: { epochs: 1, batch: 32, lr: 0.002, optimizer: 'adam' }, epochsDone: 1, epochsPlanned: 1, tests: [], charts: {}, extra: {}, at: Date.now(),
+  };
+  const cases = [
+    ['not a safetensors file', new Array(64).fill(7), meta, /could not be restored \(.+\), so it was discarded/],
+    ['impossible epochs', new Array(64).fill(7), { ...meta, epochsDone: 5 }, /impossible epoch counts/],
+    ['no description', new Array(64).fill(7), null, /has no description/],
+  ];
+  for (const [what, bytes, m, why] of cases) {
+    await page.evaluate(async ({ bytes, m }) => {
+      const store = await import('/www/store.js');
+      await store.saveModel('train-cnn', 'cnn', Uint8Array.from(bytes), m);
+    }, { bytes, m });
+    await reload(page);
+    await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.state === 'discarded');
+    const text = await savedText(page);
+    console.log(`corrupted record (${what}): ${text.trim()}`);
+    assert.match(text, why, what);
+    assert.equal(await savedState(page).locator('.status').evaluate((el) => el.classList.contains('error')), true);
+    const left = await page.evaluate(async () => (await import('/www/store.js')).loadModel('train-cnn', 'cnn'));
+    assert.equal(left, null, `${what}: the record is gone`);
+  }
+  // the exercise still works: train a model
+  await startTiny(page, { epochs: 1, digits: 200 });
+  await accuracyShown(page);
+  assert.doesNotMatch(await sec.locator('.train-panel .status').textContent(), /Error/);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('without IndexedDB, exercise 5 trains as before and says it cannot save', { skip: SKIP, timeout: 2 * 60 * 1000 }, async () => {
+  const { page, context, problems } = await openPage(browser, base, CNN, {
+    init: `(${instrument})(); Object.defineProperty(window, 'indexedDB', { value: undefined });`,
+  });
+  page.setDefaultTimeout(60 * 1000);
+  await startTiny(page, { epochs: 1, digits: 200 });
+  await accuracyShown(page);
+  const sec = page.locator('#ex-train-cnn');
+  assert.doesNotMatch(await sec.locator('.train-panel .status').textContent(), /Error/);
+  assert.match(await savedText(page), /did not let the lab save the model \(IndexedDB is not available\): it will be gone after a reload/);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('autoencoder (exercise 9): reconstructions are the same after a reload', { skip: SKIP, timeout: 3 * 60 * 1000 }, async () => {
+  const { page, context, problems } = await openPage(browser, base, '/www/lab/dev.html?exercise=ae-undercomplete', { init: instrument });
+  page.setDefaultTimeout(90 * 1000);
+  const sec = page.locator('#ex-ae-undercomplete');
+  await sec.getByLabel('latent size k').fill('8');
+  await sec.getByLabel('epochs').fill('1');
+  await sec.getByRole('button', { name: 'Train autoencoder' }).click();
+  const mseShown = () => page.waitForFunction(() => document.querySelector('#ex-ae-undercomplete [data-mse]').dataset.mse !== '', null, { timeout: 2 * 60 * 1000 });
+  await mseShown();
+  await page.waitForFunction(() => document.querySelector('#ex-ae-undercomplete [data-saved-model]').dataset.epoch === '1');
+  const mse = await sec.locator('p[data-mse]').getAttribute('data-mse');
+  const reconstructions = () => page.evaluate(async () => {
+    const { images } = await window.__call('testImages', { start: 0, count: 4 });
+    return Array.from((await window.__call('reconstruct', { slot: 'ae-under', images })).images);
+  });
+  const before = await reconstructions();
+
+  await page.reload();
+  await page.waitForFunction(() => document.querySelector('#ex-ae-undercomplete [data-saved-model]')?.dataset.state === 'restored');
+  const text = await savedText(page, 'ae-undercomplete');
+  console.log(`after the reload: ${text}`);
+  assert.match(text, /^Restored your model from .+, epoch 1 of 1\./);
+  assert.equal(await sec.getByLabel('latent size k').inputValue(), '8');
+  await mseShown();
+  assert.equal(await sec.locator('p[data-mse]').getAttribute('data-mse'), mse, 'the same mean test error');
+  assert.deepEqual(await reconstructions(), before, 'identical reconstructions');
+  // a drawing is reconstructed at once
+  await drawStrokes(page, sec.locator('canvas.draw-canvas'), SEVEN);
+  await page.waitForFunction(() => /Reconstruction error of your digit: \d/.test(document.querySelector('#ex-ae-undercomplete').textContent));
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('exercise 5: a model loaded from a file is kept too', { skip: SKIP, timeout: 2 * 60 * 1000 }, async () => {
+  const one = await openPage(browser, base, CNN, { init: instrument });
+  one.page.setDefaultTimeout(60 * 1000);
+  await startTiny(one.page, { epochs: 1, digits: 300 });
+  await accuracyShown(one.page);
+  const probs = await predictions(one.page);
+  const file = Buffer.from(await one.page.evaluate(async () => Array.from((await window.__call('exportModel', { slot: 'cnn' })).bytes)));
+  await one.context.close();
+
+  const { page, context, problems } = await openPage(browser, base, CNN, { init: instrument });
+  page.setDefaultTimeout(60 * 1000);
+  const sec = page.locator('#ex-train-cnn');
+  await sec.getByLabel('preset').selectOption('tiny');
+  await sec.locator('.model-file input[type=file]').setInputFiles({ name: 'notebook.safetensors', mimeType: 'application/octet-stream', buffer: file });
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.state === 'saved');
+  assert.match(await savedText(page), /^Saved in this browser \(/);
+  await reload(page);
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.state === 'restored');
+  assert.match(await savedText(page), /^Restored your model from .+ \(loaded from a model file, not trained here\)\.$/);
+  assert.equal(await sec.getByLabel('preset').inputValue(), 'tiny');
+  await accuracyShown(page);
+  assert.deepEqual(await predictions(page), probs, 'the loaded model predicts as in the page that trained it');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('the site page (index.html): a reload restores answers and the trained model', { skip: SKIP, timeout: 2 * 60 * 1000 }, async () => {
+  const { page, context, problems } = await openPage(browser, base, '/index.html?exercise=train-cnn', { init: instrument });
+  page.setDefaultTimeout(60 * 1000);
+  const sec = page.locator('#ex-train-cnn');
+  const check = sec.locator('form[data-check="train-conv-params"]');
+  await check.locator('input').fill('208');
+  await check.getByRole('button', { name: 'Check' }).click();
+  assert.equal(await check.getAttribute('data-result'), 'right');
+  await startTiny(page, { epochs: 1, digits: 300 });
+  await accuracyShown(page);
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.epoch === '1');
+  const probs = await predictions(page);
+
+  await reload(page);
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.state === 'restored');
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn form[data-check="train-conv-params"]').dataset.result === 'right');
+  assert.equal(await check.locator('input').inputValue(), '208');
+  assert.match(await savedText(page), /^Restored your model from .+, epoch 1 of 1\./);
+  await accuracyShown(page);
+  assert.deepEqual(await predictions(page), probs);
+  assert.match(await page.locator('#backend').textContent(), /^Compute backend: /);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('exercise 5: a run stopped after epoch 1 offers Resume at once, from its checkpoint', { skip: SKIP, timeout: 2 * 60 * 1000 }, async () => {
+  const { page, context, problems } = await openPage(browser, base, CNN, { init: instrument });
+  page.setDefaultTimeout(60 * 1000);
+  const sec = page.locator('#ex-train-cnn');
+  await page.evaluate(() => {
+    const w = window.__workers[0];
+    w.addEventListener('message', function stop(e) {
+      if (e.data?.type !== 'epoch' || e.data.epoch !== 1) return;
+      w.removeEventListener('message', stop); // the first run only: the resumed one counts its epochs from 1 too
+      document.querySelectorAll('#ex-train-cnn .progress button')[1].click(); // Stop
+    });
+  });
+  await startTiny(page, { epochs: 2, digits: 1500 });
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.state === 'interrupted');
+  assert.match(await savedText(page), /^Stopped at epoch 1 of 2; the last checkpoint was saved .+\. Training was interrupted: resume it, or start over\.$/);
+  await accuracyShown(page);
+  await sec.getByRole('button', { name: 'Resume training' }).click();
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.state === 'finished');
+  assert.match(await savedText(page), /^Resumed training finished: epoch 2 of 2/);
+  const stored = await page.evaluate(async () => (await (await import('/www/store.js')).loadModel('train-cnn', 'cnn')).meta);
+  assert.equal(stored.epochsDone, 2);
+  assert.deepEqual(stored.tests.map((t) => t.epoch), [1, 2], 'one held-out result per epoch');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a saved model is kept, not discarded, when the engine itself cannot start', { skip: SKIP, timeout: 2 * 60 * 1000 }, async () => {
+  const { page, context } = await openPage(browser, base, CNN, { init: instrument });
+  page.setDefaultTimeout(60 * 1000);
+  await page.evaluate(async () => {
+    const store = await import('/www/store.js');
+    const meta = { v: 1, run: 1, spec: { kind: 'cnn', layers: [] }, seed: 1, train: {}, epochsDone: 1, epochsPlanned: 2, at: Date.now() };
+    await store.saveModel('train-cnn', 'cnn', new Uint8Array(64), meta);
+  });
+  await page.route('**/pkg/**', (r) => r.abort());
+  await reload(page);
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.state === 'kept');
+  const text = await savedText(page);
+  console.log(`engine unavailable: ${text}`);
+  assert.match(text, /^Your saved model is kept, but the engine could not load it now: /);
+  const left = await page.evaluate(async () => (await import('/www/store.js')).loadModel('train-cnn', 'cnn'));
+  assert.equal(left?.meta.epochsDone, 1, 'the record is still there');
+  await context.close();
+});
