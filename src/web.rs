@@ -185,7 +185,11 @@ async fn with_slot<R>(
     f: impl AsyncFnOnce(&mut Engine) -> Result<R, String>,
 ) -> Res<R> {
     let mut engine = take(&slot)?;
-    let out = f(&mut engine).await;
+    // A GPU lost since the last call: continue on the CPU (the next training slice says so).
+    let out = match engine.recover() {
+        Ok(()) => f(&mut engine).await,
+        Err(m) => Err(m),
+    };
     put(slot, engine);
     out.map_err(|m| JsError::new(&m))
 }
@@ -459,31 +463,20 @@ pub async fn begin_train(slot: String, request: JsValue) -> Res<JsValue> {
     Ok(obj(&[("stepsPerEpoch", steps.into())]))
 }
 
-/// Trains for about `budget_ms` (at least one step), stopping early at the end of an epoch.
-/// `{ done, epochEnded, progress? }`; progress as the protocol's event, without slot and ETA.
+/// Trains for about `budget_ms` (at least one step), stopping early at the end of an epoch, with
+/// one readback of the metrics at the end. `{ done, epochEnded, progress?, lost? }`; progress as
+/// the protocol's event, without slot and ETA (losses and accuracy of the slice's last step);
+/// `lost: { reason, step, message }` when the GPU was lost and the run moved to the CPU.
 #[wasm_bindgen]
 pub async fn train_steps(slot: String, budget_ms: f64) -> Res<JsValue> {
-    let t0 = js_sys::Date::now();
     with_slot(slot, async |e| {
-        let mut last = None;
-        let (mut done, mut ended) = (false, false);
-        loop {
-            match e.step().await? {
-                None => {
-                    done = true;
-                    break;
-                }
-                Some(p) => {
-                    // the cursor is back at the start of the order: an epoch just ended
-                    ended = p.epoch_progress == 0.0;
-                    last = Some(p);
-                }
-            }
-            if ended || js_sys::Date::now() - t0 >= budget_ms {
-                break;
-            }
-        }
-        let progress = last.map_or(JsValue::UNDEFINED, |p| {
+        let slice = e.train_slice(budget_ms / 1000.0).await?;
+        // the cursor is back at the start of the order: an epoch just ended
+        let ended = slice
+            .progress
+            .as_ref()
+            .is_some_and(|p| p.epoch_progress == 0.0);
+        let progress = slice.progress.as_ref().map_or(JsValue::UNDEFINED, |p| {
             let losses = Object::new();
             Reflect::set(&losses, &"loss".into(), &p.loss.into()).unwrap();
             for (name, v) in &p.losses {
@@ -500,13 +493,31 @@ pub async fn train_steps(slot: String, budget_ms: f64) -> Res<JsValue> {
                 ("imagesPerSec", p.images_per_s.into()),
             ])
         });
+        let lost = slice.lost.as_ref().map_or(JsValue::UNDEFINED, |l| {
+            obj(&[
+                ("reason", l.reason.as_str().into()),
+                ("step", (l.step as f64).into()),
+                ("message", l.message().into()),
+            ])
+        });
         Ok(obj(&[
-            ("done", done.into()),
+            ("done", slice.progress.is_none().into()),
             ("epochEnded", ended.into()),
             ("progress", progress),
+            ("lost", lost),
         ]))
     })
     .await
+}
+
+/// Test and development hook: destroys the GPU device of the slot's model (`device.destroy()`),
+/// as a driver reset would, so that tests can watch the run move to the CPU.
+#[wasm_bindgen]
+pub async fn lose_gpu_for_test(slot: String) -> Res<()> {
+    let mut e = take(&slot)?;
+    let out = e.destroy_gpu_for_test().await;
+    put(slot, e);
+    out.map_err(|m| JsError::new(&m))
 }
 
 /// Ends the slot's run (finished or stopped) and frees its training data.

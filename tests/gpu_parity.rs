@@ -28,8 +28,14 @@ use common::*;
 const TOL: f32 = 1e-4;
 const TOL_LONG: f32 = 1e-3;
 
+thread_local! {
+    /// Limits the suites' devices are capped to (`small_device_runs_the_op_suites`); None: the
+    /// adapter's own.
+    static CAP: std::cell::RefCell<Option<wgpu::Limits>> = const { std::cell::RefCell::new(None) };
+}
+
 async fn gpu() -> Option<Gpu> {
-    match Gpu::new().await {
+    match Gpu::with_limits(CAP.with(|c| c.borrow().clone())).await {
         Ok(g) => Some(g),
         Err(e) => {
             skipped(&e);
@@ -716,6 +722,61 @@ fn reference_cnn_epoch_accuracy_matches_cpu() {
     assert!(cpu > 0.8, "the reference CNN learns in one epoch: {cpu}");
 }
 
+/// The op suites and the models' training steps on a device with deliberately small limits (64
+/// threads per workgroup, 4 KiB of workgroup memory): the kernels take smaller workgroups and
+/// GEMM tiles (32 x 32) and still match the CPU. A device below the kernels' minimum is refused
+/// with a message naming the limit.
+async fn small_device_runs_the_op_suites() {
+    let small = wgpu::Limits {
+        max_compute_invocations_per_workgroup: 64,
+        max_compute_workgroup_size_x: 64,
+        max_compute_workgroup_size_y: 64,
+        max_compute_workgroup_storage_size: 4096,
+        ..wgpu::Limits::default()
+    };
+    let tiny = wgpu::Limits {
+        max_compute_invocations_per_workgroup: 16,
+        ..small.clone()
+    };
+    match Gpu::with_limits(Some(tiny)).await {
+        Err(e) if e.starts_with("no GPU adapter") => return skipped(&e),
+        Err(e) => assert!(
+            e.contains("max_compute_invocations_per_workgroup = 16"),
+            "{e}"
+        ),
+        Ok(g) => assert!(
+            g.limits().max_compute_invocations_per_workgroup > 16,
+            "a 16-thread device must be refused"
+        ),
+    }
+
+    let Some(gpu) = Gpu::with_limits(Some(small.clone())).await.ok() else {
+        return skipped("no small device");
+    };
+    let l = gpu.limits();
+    // wgpu natively gives what was asked for; a browser rounds limits below WebGPU's defaults up
+    // to them, and the other tests ran with those already.
+    #[cfg(not(target_arch = "wasm32"))]
+    assert_eq!(l.max_compute_invocations_per_workgroup, 64);
+    if l.max_compute_invocations_per_workgroup != 64 {
+        return;
+    }
+    assert_eq!(l.max_compute_workgroup_storage_size, 4096);
+    assert_eq!(gpu.workgroup_sizes(), (64, 8));
+    drop(gpu);
+    CAP.with(|c| *c.borrow_mut() = Some(small));
+    elementwise_and_activations().await;
+    dense_forward_backward().await;
+    conv2d_forward_backward().await;
+    conv_transpose2d_forward_backward().await;
+    pooling_forward_backward().await;
+    batchnorm_forward_backward().await;
+    losses_forward_backward().await;
+    optimizers_and_sum_squares().await;
+    models_train_like_on_the_cpu().await;
+    CAP.with(|c| c.borrow_mut().take());
+}
+
 /// Native only: in the browser the lost callback arrives later from the event loop.
 #[cfg(not(target_arch = "wasm32"))]
 #[test]
@@ -807,4 +868,5 @@ run_everywhere!(
     optimizers_and_sum_squares,
     training_steps_match_cpu_with_one_submit_per_step_and_flat_memory,
     models_train_like_on_the_cpu,
+    small_device_runs_the_op_suites,
 );

@@ -33,7 +33,9 @@ function engine(fn) {
 // --- backend ---------------------------------------------------------------------------------
 let probe = null; // { webgpu, description } from the wasm probe
 let prefer = "auto";
+let gpuLost = null; // the sentence of the first GPU loss: models made after it run on the CPU
 function backend() {
+  if (gpuLost) return { kind: "cpu", description: gpuLost, reason: gpuLost };
   if (probe.webgpu && prefer !== "cpu") return { kind: "webgpu", description: probe.description, reason: "WebGPU adapter found" };
   const reason = probe.webgpu ? "CPU forced by the page" : probe.description;
   return { kind: "cpu", description: reason, reason };
@@ -98,6 +100,7 @@ async function slice(slot, run) {
   let r;
   try {
     r = await engine(() => wasm.train_steps(slot, SLICE_MS));
+    if (r.lost) deviceLost(slot, r.lost);
     if (runs.get(slot) !== run) return; // stopped or replaced (createModel) meanwhile
     const p = r.progress;
     if (p) {
@@ -123,6 +126,13 @@ async function slice(slot, run) {
     return;
   }
   if (r.done) finish(slot, run, false);
+}
+
+// The GPU was lost and the slot's run continues on the CPU from a snapshot (src/nn/engine.rs).
+function deviceLost(slot, { reason, step, message }) {
+  gpuLost ??= message;
+  postMessage({ type: "deviceLost", slot, reason, step, message });
+  postMessage({ type: "backend", backend: backend() });
 }
 
 function finish(slot, run, stopped) {
@@ -221,6 +231,9 @@ async function handle(msg) {
       data = Promise.resolve(sizes);
       return sizes;
     }
+    case "loseGpuForTest": // test and development hook: device.destroy() on the slot's GPU
+      await engine(() => wasm.lose_gpu_for_test(slot));
+      return {};
     case "panicTest":
       wasm.panic_for_test("deliberate panic requested by the page (#panic-test)");
       return {};

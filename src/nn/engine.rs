@@ -3,9 +3,15 @@
 //! against `Trainer<B>`. It also turns the page's model descriptions into `ModelKind`s (with
 //! errors instead of panics), starts runs with the page's options, and guards against a loss that
 //! turns NaN (the weights of the last finished epoch are put back).
+//!
+//! A run on the GPU is snapshotted after its training slices, at most once a second (weights,
+//! optimizer state, batch-norm statistics and the run's position), read back without waiting
+//! (`Gpu::read_later`).
+//! When the device is lost, the engine rebuilds the model on the CPU from the last snapshot that
+//! arrived and the run continues there; [`Slice::lost`] tells the page.
 
 use super::models::{AutoencoderConfig, ClassifierConfig, Model, ModelKind, VaeConfig};
-use super::train::owned;
+use super::train::{owned, Position};
 use super::{Evaluation, Layer, LayerOutput, LayerSpec, OptimizerConfig, Progress, TrainConfig};
 use super::{Shape, Trainer};
 use crate::backend::cpu::Cpu;
@@ -16,6 +22,7 @@ use crate::data::augment::Augment;
 use crate::data::mnist::Mnist;
 use crate::data::{Dataset, View};
 use crate::rng::Rng;
+use std::rc::Rc;
 
 /// Every model of the lab reads 28x28 grey digits.
 pub const INPUT: (usize, usize, usize) = (1, 28, 28);
@@ -242,8 +249,89 @@ pub struct TestReport {
     pub misclassified: Vec<(usize, u8, u8)>,
 }
 
+/// The GPU was lost and the engine moved the model to the CPU.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fallback {
+    /// Why, in the browser's or driver's words.
+    pub reason: String,
+    /// The step of the snapshot the CPU continues from.
+    pub step: u64,
+}
+
+impl Fallback {
+    /// The sentence the page shows.
+    pub fn message(&self) -> String {
+        format!(
+            "The GPU was lost ({}); training continues on the CPU from step {}",
+            self.reason, self.step
+        )
+    }
+}
+
+/// What one training slice did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slice {
+    /// The slice's last step (its losses and accuracy); None once the run is over.
+    pub progress: Option<Progress>,
+    /// Set once, on the slice in which the GPU was lost.
+    pub lost: Option<Fallback>,
+}
+
+/// Steps one slice may take at most (the page's progress wants a number now and then).
+const MAX_SLICE_STEPS: usize = 64;
+/// With a clock, GPU snapshots are at least this far apart (a large model's copy is not free).
+const SNAPSHOT_EVERY_S: f64 = 1.0;
+
+/// A run at a step boundary, on the host: what the CPU continues from when the GPU is lost.
+struct Checkpoint {
+    pos: Position,
+    values: Vec<Vec<f32>>,
+    /// Each parameter's optimizer state (empty before its first step).
+    states: Vec<Vec<Vec<f32>>>,
+    buffers: Vec<Vec<f32>>,
+}
+
+impl Checkpoint {
+    /// From buffers read in the order `value, state.., value, state.., buffers..`, where
+    /// `layout[i]` is parameter i's number of state buffers.
+    fn from_flat(pos: Position, layout: &[usize], flat: Vec<Vec<f32>>) -> Checkpoint {
+        let mut it = flat.into_iter();
+        let (mut values, mut states) = (Vec::new(), Vec::new());
+        for &n in layout {
+            values.push(it.next().expect("a value per parameter"));
+            states.push(it.by_ref().take(n).collect());
+        }
+        Checkpoint {
+            pos,
+            values,
+            states,
+            buffers: it.collect(),
+        }
+    }
+}
+
+/// A snapshot on its way back from the GPU.
+#[cfg(feature = "webgpu")]
+struct Pending {
+    pos: Position,
+    layout: Vec<usize>,
+    read: crate::backend::gpu::Readback,
+}
+
 pub struct Engine {
     any: Any,
+    kind: ModelKind,
+    augment: Option<Augment>,
+    clock: Option<Rc<dyn Fn() -> f64>>,
+    /// The last snapshot that arrived, and the one still on its way (GPU runs).
+    saved: Option<Checkpoint>,
+    #[cfg(feature = "webgpu")]
+    pending: Option<Pending>,
+    lost: Option<Fallback>,
+    /// Steps the next slice takes, adapted to the slice's time budget.
+    slice_steps: usize,
+    /// When the last snapshot was started, by the clock.
+    snapshot_at: Option<f64>,
     /// Parameters and buffers (batch-norm statistics) at the start of the run or the end of its
     /// last epoch: what a run that diverges falls back to.
     good: Vec<Vec<f32>>,
@@ -280,6 +368,15 @@ impl Engine {
         };
         Ok(Engine {
             any,
+            kind,
+            augment: None,
+            clock: None,
+            saved: None,
+            #[cfg(feature = "webgpu")]
+            pending: None,
+            lost: None,
+            slice_steps: 1,
+            snapshot_at: None,
             good: Vec::new(),
             epoch: 0,
             test_size: None,
@@ -300,8 +397,15 @@ impl Engine {
         dispatch!(&self.any, t => matches!(t.model, Model::Classifier(_)))
     }
 
+    /// Seconds from any origin; slices are sized by it (without one, a slice is one step).
     pub fn set_clock(&mut self, clock: impl Fn() -> f64 + 'static) {
-        dispatch!(&mut self.any, t => t.set_clock(clock))
+        let clock: Rc<dyn Fn() -> f64> = Rc::new(clock);
+        self.clock = Some(Rc::clone(&clock));
+        dispatch!(&mut self.any, t => t.set_clock(move || clock()))
+    }
+
+    pub fn steps_done(&self) -> u64 {
+        dispatch!(&self.any, t => t.steps_done())
     }
 
     pub fn summary(&mut self) -> Vec<LayerRow> {
@@ -325,6 +429,10 @@ impl Engine {
                 req.batch
             ));
         }
+        #[cfg(feature = "webgpu")]
+        if let Any::Gpu(t) = &mut self.any {
+            fits_gpu(t, req.batch)?;
+        }
         let cfg = |seed| TrainConfig {
             batch: req.batch,
             epochs: req.epochs,
@@ -338,14 +446,185 @@ impl Engine {
         self.epoch = 0;
         self.test_size = req.test_size;
         self.first_loss = None;
+        self.augment = req.augment;
         self.good = dispatch!(&mut self.any, t => snapshot(t).await);
+        let (pos, params) = dispatch!(&mut self.any, t => (t.position(), param_count(t)));
+        let (values, buffers) = self.good.split_at(params);
+        self.saved = Some(Checkpoint {
+            pos,
+            values: values.to_vec(),
+            states: vec![Vec::new(); params],
+            buffers: buffers.to_vec(),
+        });
+        #[cfg(feature = "webgpu")]
+        {
+            self.pending = None;
+        }
+        self.snapshot_at = None;
         Ok(dispatch!(&self.any, t => t.steps_per_epoch()))
+    }
+
+    /// Trains for about `budget_s` seconds (by the clock; at least one step, at most
+    /// `MAX_SLICE_STEPS`), stopping early at the end of an epoch, with one readback of the
+    /// metrics at the end; then starts a snapshot of the run that nobody waits for.
+    pub async fn train_slice(&mut self, budget_s: f64) -> Result<Slice, String> {
+        let now = || self.clock.as_ref().map(|c| c());
+        let (t0, before) = (now(), self.steps_done());
+        let progress = self.steps(self.slice_steps).await?;
+        if let (Some(t0), Some(t1)) = (t0, self.clock.as_ref().map(|c| c())) {
+            let done = self.steps_done().saturating_sub(before).max(1);
+            let per_step = (t1 - t0) / done as f64;
+            let fit = if per_step > 0.0 {
+                (budget_s / per_step) as usize
+            } else {
+                MAX_SLICE_STEPS
+            };
+            self.slice_steps = fit.clamp(1, (2 * self.slice_steps).min(MAX_SLICE_STEPS));
+        }
+        self.start_snapshot();
+        Ok(Slice {
+            progress,
+            lost: self.lost.take(),
+        })
+    }
+
+    /// If the GPU was lost, moves the model to the CPU, to the last snapshot (the page learns
+    /// it from the next slice's `lost`). Every call of the page goes through this first.
+    pub fn recover(&mut self) -> Result<(), String> {
+        #[cfg(feature = "webgpu")]
+        if let Any::Gpu(t) = &self.any {
+            if t.be.is_lost() {
+                return self.fall_back();
+            }
+        }
+        Ok(())
+    }
+
+    /// Test and development hook: destroys this model's GPU device, as a driver reset would, and
+    /// returns once a readback has seen it gone (a real loss is noticed by the next readback).
+    pub async fn destroy_gpu_for_test(&mut self) -> Result<(), String> {
+        #[cfg(feature = "webgpu")]
+        if let Any::Gpu(t) = &self.any {
+            t.be.destroy_device();
+            let probe = t.be.zeros(1);
+            let _ = t.be.read(&probe).await;
+            return Ok(());
+        }
+        Err("this model does not run on the GPU".into())
+    }
+
+    #[cfg(feature = "webgpu")]
+    fn fall_back(&mut self) -> Result<(), String> {
+        self.poll_snapshot();
+        let Any::Gpu(t) = &mut self.any else {
+            return Ok(());
+        };
+        let reason = t.be.lost_reason().unwrap_or_default();
+        let Some(cp) = self.saved.take() else {
+            return Err(format!(
+                "the GPU was lost ({reason}) before the model's weights were saved: create the \
+                 model again (it will run on the CPU)"
+            ));
+        };
+        let empty = |d: &Dataset| Dataset {
+            images: Vec::new(),
+            labels: Vec::new(),
+            rows: d.rows,
+            cols: d.cols,
+        };
+        let (no_train, no_test) = (empty(&t.train), empty(&t.test));
+        let train = std::mem::replace(&mut t.train, no_train);
+        let test = std::mem::replace(&mut t.test, no_test);
+        let cfg = t.cfg.clone();
+        let mut first = cfg.clone();
+        first.batch = cfg.batch.min(train.len()); // an idle model keeps one digit
+        let mut cpu = Trainer::new(Cpu::new(), &self.kind, first, train, test);
+        cpu.cfg = cfg;
+        let (be, mut i, mut j) = (&cpu.be, 0, 0);
+        cpu.model.visit_params(&mut |p| {
+            be.write(&mut p.value, &cp.values[i]);
+            p.state = cp.states[i].iter().map(|s| be.upload(s)).collect();
+            i += 1;
+        });
+        cpu.model.visit_buffers(&mut |_, b| {
+            be.write(b, &cp.buffers[j]);
+            j += 1;
+        });
+        cpu.set_position(cp.pos);
+        cpu.set_augment(self.augment);
+        if let Some(clock) = self.clock.clone() {
+            cpu.set_clock(move || clock());
+        }
+        self.lost = Some(Fallback {
+            reason,
+            step: cpu.steps_done(),
+        });
+        self.any = Any::Cpu(cpu);
+        Ok(())
+    }
+
+    /// Starts reading the run back from the GPU, unless a snapshot is still on its way.
+    fn start_snapshot(&mut self) {
+        #[cfg(feature = "webgpu")]
+        {
+            self.poll_snapshot();
+            let Any::Gpu(t) = &mut self.any else {
+                return;
+            };
+            let now = self.clock.as_ref().map(|c| c());
+            let recent = matches!((now, self.snapshot_at), (Some(t1), Some(t0)) if t1 - t0 < SNAPSHOT_EVERY_S);
+            if self.pending.is_some() || recent {
+                return;
+            }
+            self.snapshot_at = now;
+            let (pos, model) = (t.position(), &mut t.model);
+            let mut layout = Vec::new();
+            let read = t.be.read_later(|f| {
+                model.visit_params(&mut |p| {
+                    layout.push(p.state.len());
+                    f(&p.value);
+                    p.state.iter().for_each(&mut *f);
+                });
+                model.visit_buffers(&mut |_, b| f(b));
+            });
+            self.pending = Some(Pending { pos, layout, read });
+        }
+    }
+
+    /// Keeps the snapshot on its way if it has arrived (never waits).
+    #[cfg(feature = "webgpu")]
+    fn poll_snapshot(&mut self) {
+        use crate::backend::gpu::Polled;
+        let Some(p) = &mut self.pending else {
+            return;
+        };
+        match p.read.poll() {
+            Polled::Waiting => {}
+            Polled::Failed => self.pending = None,
+            Polled::Done(flat) => {
+                let p = self.pending.take().expect("pending");
+                self.saved = Some(Checkpoint::from_flat(p.pos, &p.layout, flat));
+            }
+        }
     }
 
     /// One training step; `Ok(None)` once the run has done its epochs. A loss that is not finite
     /// stops the run and puts back the weights of the last finished epoch.
     pub async fn step(&mut self) -> Result<Option<Progress>, String> {
-        let Some(p) = dispatch!(&mut self.any, t => t.step().await) else {
+        self.steps(1).await
+    }
+
+    /// Up to `max` steps (see `Trainer::steps`); a lost GPU moves the run to the CPU, which
+    /// does the steps instead.
+    async fn steps(&mut self, max: usize) -> Result<Option<Progress>, String> {
+        let p = loop {
+            self.recover()?;
+            let p = dispatch!(&mut self.any, t => t.steps(max).await);
+            if !self.gpu_lost() {
+                break p;
+            }
+        };
+        let Some(p) = p else {
             return Ok(None);
         };
         self.device_errors()?;
@@ -372,7 +651,15 @@ impl Engine {
         Ok(Some(p))
     }
 
-    /// Validation errors, out-of-memory or a lost device, which WebGPU reports on the side.
+    fn gpu_lost(&self) -> bool {
+        #[cfg(feature = "webgpu")]
+        if let Any::Gpu(t) = &self.any {
+            return t.be.is_lost();
+        }
+        false
+    }
+
+    /// Validation errors and out-of-memory, which WebGPU reports on the side.
     fn device_errors(&self) -> Result<(), String> {
         #[cfg(feature = "webgpu")]
         if let Any::Gpu(t) = &self.any {
@@ -638,6 +925,50 @@ fn summary<B: Backend + 'static>(t: &mut Trainer<B>) -> Vec<LayerRow> {
         });
     });
     rows
+}
+
+/// Refuses a batch whose largest activation would not fit one GPU buffer binding (naming the
+/// limit and the largest batch that fits), instead of failing inside a kernel launch.
+#[cfg(feature = "webgpu")]
+fn fits_gpu(t: &mut Trainer<Gpu>, batch: usize) -> Result<(), String> {
+    let l = t.be.limits();
+    let (name, max) = [
+        (
+            "max_storage_buffer_binding_size",
+            l.max_storage_buffer_binding_size,
+        ),
+        ("max_buffer_size", l.max_buffer_size),
+    ]
+    .into_iter()
+    .min_by_key(|x| x.1)
+    .unwrap();
+    let rows = summary(t);
+    let widest = rows
+        .iter()
+        .map(|r| (r.out_shape.iter().product::<usize>(), &r.name))
+        .chain(std::iter::once((
+            INPUT.0 * INPUT.1 * INPUT.2,
+            &String::from("input"),
+        )))
+        .max_by_key(|x| x.0)
+        .map(|(floats, name)| (floats as u64 * 4, name.clone()))
+        .unwrap();
+    if batch as u64 * widest.0 <= max {
+        return Ok(());
+    }
+    Err(format!(
+        "batch size {batch}: layer {} would need {} bytes per tensor, more than this GPU's \
+         {name} ({max} bytes); use a batch of at most {} or the CPU",
+        widest.1,
+        batch as u64 * widest.0,
+        max / widest.0
+    ))
+}
+
+fn param_count<B: Backend + 'static>(t: &mut Trainer<B>) -> usize {
+    let mut n = 0;
+    t.model.visit_params(&mut |_| n += 1);
+    n
 }
 
 /// Copies of every parameter and buffer, in visiting order.

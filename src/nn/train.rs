@@ -100,6 +100,20 @@ pub struct Trainer<B: Backend> {
     since: Option<(f64, u64)>,
 }
 
+/// Where a run stands between two steps, apart from the weights and optimizer state: with those,
+/// what a trainer on another backend needs to continue the run exactly (the engine's CPU
+/// fallback when the GPU is lost).
+#[derive(Clone, Debug)]
+pub struct Position {
+    pub step: u64,
+    pub epoch: usize,
+    cursor: usize,
+    opt_t: u32,
+    aug_rng: Rng,
+    eps_rng: Rng,
+    state: RunState,
+}
+
 impl<B: Backend + 'static> Trainer<B> {
     /// Builds the model from `kind` with weights drawn from `cfg.seed`. The images of `train` and
     /// `test` must have the model's input size (one channel).
@@ -203,6 +217,29 @@ impl<B: Backend + 'static> Trainer<B> {
         self.state = RunState::Stopped;
     }
 
+    pub fn position(&self) -> Position {
+        Position {
+            step: self.step,
+            epoch: self.epoch,
+            cursor: self.cursor,
+            opt_t: self.opt.t,
+            aug_rng: self.aug_rng.clone(),
+            eps_rng: self.eps_rng.clone(),
+            state: self.state,
+        }
+    }
+
+    /// Moves the run to `pos` (taken from a trainer with the same seed, data and configuration).
+    pub fn set_position(&mut self, pos: Position) {
+        (self.step, self.epoch, self.cursor) = (pos.step, pos.epoch, pos.cursor);
+        (self.aug_rng, self.eps_rng) = (pos.aug_rng, pos.eps_rng);
+        self.opt.t = pos.opt_t;
+        self.state = pos.state;
+        self.since = None;
+        let (len, seed) = (self.train.len(), self.order_seed);
+        epoch_order(&mut self.order, len, seed, self.epoch as u64);
+    }
+
     /// Copies samples `idx` of a split into the host buffers (augmented when `augment` and an
     /// augmentation is set).
     fn gather(&mut self, from_test: bool, idx: &[usize], augment: bool) {
@@ -257,7 +294,9 @@ impl<B: Backend + 'static> Trainer<B> {
         let names = self.model.loss_names();
         let mut out = Vec::with_capacity(names.len());
         for (name, buf) in names.iter().zip(self.model.loss_bufs()) {
-            out.push((*name, self.be.read(buf).await[0]));
+            // A lost GPU reads back nothing: NaN, and the engine sees the loss.
+            let v = self.be.read(buf).await.first().copied();
+            out.push((*name, v.unwrap_or(f32::NAN)));
         }
         out
     }
@@ -275,6 +314,13 @@ impl<B: Backend + 'static> Trainer<B> {
     /// One training step on the next batch; `None` when paused, stopped or finished. The last
     /// partial batch of an epoch is skipped so that every step has the same shape.
     pub async fn step(&mut self) -> Option<Progress> {
+        self.steps(1).await
+    }
+
+    /// Up to `max` training steps, stopping early at the end of an epoch, with one readback at the
+    /// end, so that a GPU is not waited for between steps. The losses and accuracy reported are
+    /// the last step's (its batch's), as for `step`.
+    pub async fn steps(&mut self, max: usize) -> Option<Progress> {
         if self.state != RunState::Running {
             return None;
         }
@@ -287,33 +333,26 @@ impl<B: Backend + 'static> Trainer<B> {
             self.since = Some((t, 0));
         }
         let n = self.cfg.batch;
-        let order = std::mem::take(&mut self.order);
-        self.gather(false, &order[self.cursor..self.cursor + n], true);
-        self.order = order;
-        let mut eps_rng = self.eps_rng.clone();
-        self.upload(Some(&mut eps_rng));
-        self.eps_rng = eps_rng;
-
-        self.model.forward(&self.be, &self.x, &self.target, true);
-        self.model.backward(&self.be, &self.x, &self.target);
-        self.opt.begin_step();
-        let (be, opt) = (&self.be, &self.opt);
-        self.model.visit_params(&mut |p| opt.update(be, p));
-        self.be.flush();
+        let mut done = 0;
+        while done < max.max(1) {
+            self.record_step();
+            done += 1;
+            self.step += 1;
+            self.cursor += n;
+            if self.cursor + n > self.train.len() {
+                self.cursor = 0;
+                self.epoch += 1;
+                let (len, seed) = (self.train.len(), self.order_seed);
+                epoch_order(&mut self.order, len, seed, self.epoch as u64);
+                break;
+            }
+        }
 
         let losses = self.read_losses().await;
         let correct = self.correct(n).await;
-        self.step += 1;
-        self.cursor += n;
-        if self.cursor + n > self.train.len() {
-            self.cursor = 0;
-            self.epoch += 1;
-            let (len, seed) = (self.train.len(), self.order_seed);
-            epoch_order(&mut self.order, len, seed, self.epoch as u64);
-        }
         let mut images_per_s = 0.0;
         if let (Some((t0, imgs)), Some(_)) = (&mut self.since, now) {
-            *imgs += n as u64;
+            *imgs += (n * done) as u64;
             let t = self.clock.as_ref().map_or(0.0, |c| c());
             if t > *t0 {
                 images_per_s = *imgs as f64 / (t - *t0);
@@ -329,6 +368,25 @@ impl<B: Backend + 'static> Trainer<B> {
             accuracy: correct.map(|c| c as f32 / n as f32),
             images_per_s,
         })
+    }
+
+    /// Records one step on the next batch (forward, backward, optimizer); the GPU submits it as
+    /// one command buffer.
+    fn record_step(&mut self) {
+        let n = self.cfg.batch;
+        let order = std::mem::take(&mut self.order);
+        self.gather(false, &order[self.cursor..self.cursor + n], true);
+        self.order = order;
+        let mut eps_rng = self.eps_rng.clone();
+        self.upload(Some(&mut eps_rng));
+        self.eps_rng = eps_rng;
+
+        self.model.forward(&self.be, &self.x, &self.target, true);
+        self.model.backward(&self.be, &self.x, &self.target);
+        self.opt.begin_step();
+        let (be, opt) = (&self.be, &self.opt);
+        self.model.visit_params(&mut |p| opt.update(be, p));
+        self.be.flush();
     }
 
     /// Loss terms and accuracy over the whole test split, in evaluation mode (batch norm uses its

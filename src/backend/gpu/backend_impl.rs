@@ -7,6 +7,8 @@ use crate::backend::{AdamStep, Backend, BnSaved};
 use crate::ops::{Act, Conv2dGeom, Pool2dGeom};
 use std::future::Future;
 use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 impl Backend for Gpu {
     type Buf = GpuBuf;
@@ -87,6 +89,7 @@ impl Backend for Gpu {
             rx.try_take().unwrap_or(false)
         });
         let pool = Rc::clone(&self.pool);
+        let lost = Arc::clone(&self.lost);
         async move {
             let Some(staging) = staging else {
                 return Vec::new();
@@ -107,6 +110,7 @@ impl Backend for Gpu {
                 staging.unmap();
                 out
             } else {
+                lost.store(true, Ordering::SeqCst);
                 Vec::new()
             };
             pool.borrow_mut().return_staging(staging);

@@ -5,8 +5,6 @@ use super::pipelines::Module;
 use super::{Gpu, GpuBuf};
 use crate::ops::Conv2dGeom;
 
-/// Rows and columns of C one workgroup computes.
-const TILE: usize = 64;
 /// K slice of the GEMM core's inner loop (split-K spans are multiples of it).
 const SLICE: usize = 16;
 /// Split-K aims for this many workgroups in flight...
@@ -14,11 +12,13 @@ const TARGET_GROUPS: usize = 128;
 /// ...but gives each split at least this much of K.
 const MIN_SPAN: usize = 512;
 
-fn gemm_groups(m: usize, n: usize) -> [u32; 3] {
-    [n.div_ceil(TILE) as u32, m.div_ceil(TILE) as u32, 1]
-}
-
 impl Gpu {
+    /// Workgroups covering C [m, n] with the device's GEMM tiles.
+    fn gemm_groups(&self, m: usize, n: usize) -> [u32; 3] {
+        let tile = self.tiles.tile();
+        [n.div_ceil(tile) as u32, m.div_ceil(tile) as u32, 1]
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub(super) fn dense_fwd(
         &self,
@@ -32,7 +32,13 @@ impl Gpu {
     ) {
         // A = x [n, i], B(k, col) = w[col, k]: strides (m, k) = (i, 1), (k, n) = (1, i).
         let p = [n, o, i, i, 1, 1, i, 1].map(|v| v as u32);
-        self.run(Module::Dense, "gemm", &p, &[x, w, y, b], gemm_groups(n, o));
+        self.run(
+            Module::Dense,
+            "gemm",
+            &p,
+            &[x, w, y, b],
+            self.gemm_groups(n, o),
+        );
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -57,7 +63,7 @@ impl Gpu {
                 "gemm",
                 &p,
                 &[dy, w, dx, d],
-                gemm_groups(n, i),
+                self.gemm_groups(n, i),
             );
         }
         // dw [o, i] = dy^T . x: A(m, k) = dy[k * o + m]
@@ -67,7 +73,7 @@ impl Gpu {
             "gemm",
             &p,
             &[dy, x, dw, d],
-            gemm_groups(o, i),
+            self.gemm_groups(o, i),
         );
         self.channel_sum(dy, db, n, o, 1);
     }
@@ -112,7 +118,7 @@ impl Gpu {
             "gemm",
             &p,
             &[x, w, y, b],
-            gemm_groups(m, n),
+            self.gemm_groups(m, n),
         );
     }
 
@@ -132,14 +138,14 @@ impl Gpu {
         let [d0, d1] = &self.dummy;
         let b = b.unwrap_or(d1);
         let bufs = [d0, w, dy, dx, b];
-        self.run(Module::ConvDx, "gemm", &p, &bufs, gemm_groups(m, n));
+        self.run(Module::ConvDx, "gemm", &p, &bufs, self.gemm_groups(m, n));
     }
 
     /// dw [oc, ic, kh, kw] = dy . im2col(x)^T: M = oc, N = ic * kh * kw, K = n * oh * ow.
     /// C is small and K long, so K is split over workgroups into a pooled scratch buffer, then summed.
     pub(super) fn conv_dw(&self, g: &Conv2dGeom, x: &GpuBuf, dy: &GpuBuf, dw: &GpuBuf) {
         let (m, n, k) = (g.out_c, g.in_c * g.kh * g.kw, g.n * g.out_h() * g.out_w());
-        let [gx, gy, _] = gemm_groups(m, n);
+        let [gx, gy, _] = self.gemm_groups(m, n);
         let max_splits = self.limits.max_compute_workgroups_per_dimension as usize;
         let splits = (TARGET_GROUPS / (gx * gy) as usize)
             .min(k / MIN_SPAN)

@@ -6,11 +6,14 @@
 //! - tensors are [`GpuBuf`]s from a pool (`pool.rs`); they stay on the device for the whole run;
 //! - ops are recorded into one command encoder (`recorder.rs`) and submitted once per training
 //!   step by `Backend::flush` (and by `read`, which must see the results);
-//! - the only way back to the host is `Backend::read`, which awaits map_async (`oneshot.rs`);
+//! - the way back to the host is `Backend::read`, which awaits map_async (`oneshot.rs`), or
+//!   [`Gpu::read_later`], which nobody awaits (the engine's snapshots, `readback.rs`);
+//! - workgroup sizes are chosen from the device's limits (`limits.rs`);
 //! - a lost device is recorded ([`Gpu::is_lost`]) so the engine can fall back to the CPU.
 
 mod backend_impl;
 mod elementwise;
+mod limits;
 mod loss;
 mod matmul;
 mod norm;
@@ -18,10 +21,13 @@ mod oneshot;
 mod pipelines;
 mod pool;
 mod pool2d;
+mod readback;
 mod recorder;
 
 pub use pool::GpuBuf;
+pub use readback::{Polled, Readback};
 
+use limits::Tiles;
 use pipelines::Module;
 use pool::Pool;
 use recorder::Recorder;
@@ -30,14 +36,13 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// Threads per workgroup of the 1-D kernels (element-wise, reductions); WebGPU guarantees 256.
-const WG: u32 = 256;
-
 pub struct Gpu {
     device: wgpu::Device,
     queue: wgpu::Queue,
     name: String,
     limits: wgpu::Limits,
+    /// Workgroup sizes chosen for `limits`.
+    tiles: Tiles,
     pool: Rc<RefCell<Pool>>,
     rec: RefCell<Recorder>,
     /// Bound to binding slots an entry point declares but does not read (two, because one buffer
@@ -52,6 +57,13 @@ impl Gpu {
     /// Requests an adapter (the browser's WebGPU on wasm; any native backend otherwise) and a device
     /// with the adapter's own limits. Errors say why there is no GPU, for the page to show.
     pub async fn new() -> Result<Gpu, String> {
+        Gpu::with_limits(None).await
+    }
+
+    /// As `new`, with the compute and buffer limits lowered to `cap`'s (tests run the kernels on
+    /// deliberately small devices this way). The kernels' workgroup sizes are chosen from the limits
+    /// the device was given; a device too small for them is refused, naming the limit.
+    pub async fn with_limits(cap: Option<wgpu::Limits>) -> Result<Gpu, String> {
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle());
         let adapter = instance
             .request_adapter(&wgpu::RequestAdapterOptions {
@@ -60,16 +72,19 @@ impl Gpu {
             })
             .await
             .map_err(|e| format!("no GPU adapter: {e}"))?;
-        let limits = adapter.limits();
-        check_limits(&limits)?;
+        let wanted = limits::request(&adapter.limits(), cap.as_ref());
+        Tiles::fit(&wanted)?;
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("cnn-lab"),
-                required_limits: limits.clone(),
+                required_limits: wanted,
                 ..Default::default()
             })
             .await
             .map_err(|e| format!("the GPU adapter gave no device: {e}"))?;
+        // What the device was given (a browser may round requests up to its defaults).
+        let limits = device.limits();
+        let tiles = Tiles::fit(&limits)?;
         let info = adapter.get_info();
         let name = format!("{} ({:?})", info.name, info.backend);
 
@@ -80,7 +95,7 @@ impl Gpu {
             l.store(true, Ordering::SeqCst);
             e.lock()
                 .unwrap()
-                .push(format!("device lost ({reason:?}): {msg}"));
+                .push(format!("device lost: {reason:?}: {msg}"));
         });
         let e = Arc::clone(&errors);
         device.on_uncaptured_error(Arc::new(move |err: wgpu::Error| {
@@ -88,13 +103,19 @@ impl Gpu {
         }));
 
         let pool = Rc::new(RefCell::new(Pool::default()));
-        let rec = Recorder::new(&device, &queue, limits.min_uniform_buffer_offset_alignment);
+        let rec = Recorder::new(
+            &device,
+            &queue,
+            limits.min_uniform_buffer_offset_alignment,
+            tiles,
+        );
         let dummy = [0, 1].map(|_| GpuBuf::new(&pool, &device, 1));
         Ok(Gpu {
             device,
             queue,
             name,
             limits,
+            tiles,
             pool,
             rec: RefCell::new(rec),
             dummy,
@@ -111,9 +132,23 @@ impl Gpu {
         self.lost.load(Ordering::SeqCst)
     }
 
-    /// Destroys the device, as a driver reset would (tests of the CPU fallback use it).
+    /// Test and development hook: destroys the device, as a driver reset would, to exercise the
+    /// engine's CPU fallback.
     pub fn destroy_device(&self) {
         self.device.destroy();
+    }
+
+    /// Why the device was lost, as the browser or driver said it (None while it is not).
+    pub fn lost_reason(&self) -> Option<String> {
+        if !self.is_lost() {
+            return None;
+        }
+        let errors = self.errors();
+        let lost = errors.iter().find_map(|e| e.strip_prefix("device lost: "));
+        Some(lost.or(errors.first().map(|e| e.as_str())).map_or_else(
+            || "a readback from the GPU failed: the device is gone".to_string(),
+            |e| e.trim_end_matches([' ', ':']).to_string(),
+        ))
     }
 
     /// Device-lost messages and uncaptured GPU errors so far (empty in a healthy run).
@@ -121,9 +156,15 @@ impl Gpu {
         self.errors.lock().unwrap().clone()
     }
 
-    /// The adapter limits the kernels were sized against.
+    /// The device's limits, which the kernels were sized against.
     pub fn limits(&self) -> &wgpu::Limits {
         &self.limits
+    }
+
+    /// Threads of the 1-D kernels' workgroups, and the side of the GEMM workgroup, as chosen for
+    /// this device's limits.
+    pub fn workgroup_sizes(&self) -> (u32, u32) {
+        (self.tiles.wg, self.tiles.th)
     }
 
     /// Bytes of GPU buffers created so far (the pool's high-water mark: flat across steps).
@@ -203,12 +244,13 @@ impl Gpu {
     /// Workgroups for `threads` threads of a 1-D kernel, folded into a 2-D grid when one dimension
     /// would exceed the adapter's limit; returns the grid and the threads per grid row.
     fn grid(&self, threads: usize) -> ([u32; 3], u32) {
-        let groups = threads.div_ceil(WG as usize) as u32;
+        let wg = self.tiles.wg;
+        let groups = threads.div_ceil(wg as usize) as u32;
         let max = self.limits.max_compute_workgroups_per_dimension;
         if groups <= max {
-            ([groups, 1, 1], groups * WG)
+            ([groups, 1, 1], groups * wg)
         } else {
-            ([max, groups.div_ceil(max), 1], max * WG)
+            ([max, groups.div_ceil(max), 1], max * wg)
         }
     }
 
@@ -229,50 +271,23 @@ impl Gpu {
 
     fn check_len(&self, buf: &GpuBuf) {
         let bytes = buf.buffer().size();
-        assert!(
-            bytes <= self.limits.max_storage_buffer_binding_size,
-            "a tensor of {} floats exceeds the adapter's storage binding limit ({} bytes)",
-            buf.len(),
-            self.limits.max_storage_buffer_binding_size
-        );
-    }
-}
-
-/// Refuses adapters below what the kernels assume (WebGPU's defaults guarantee all of these).
-fn check_limits(l: &wgpu::Limits) -> Result<(), String> {
-    let need = [
-        (
-            "max_compute_invocations_per_workgroup",
-            l.max_compute_invocations_per_workgroup,
-            WG,
-        ),
-        (
-            "max_compute_workgroup_size_x",
-            l.max_compute_workgroup_size_x,
-            WG,
-        ),
-        (
-            "max_compute_workgroup_size_y",
-            l.max_compute_workgroup_size_y,
-            16,
-        ),
-        (
-            "max_compute_workgroup_storage_size",
-            l.max_compute_workgroup_storage_size,
-            8192,
-        ),
-        (
-            "max_storage_buffers_per_shader_stage",
-            l.max_storage_buffers_per_shader_stage,
-            pipelines::MAX_ARITY as u32,
-        ),
-    ];
-    for (name, have, want) in need {
-        if have < want {
-            return Err(format!("GPU adapter too limited: {name} = {have} < {want}"));
+        let l = &self.limits;
+        let limit = [
+            (
+                "max_storage_buffer_binding_size",
+                l.max_storage_buffer_binding_size,
+            ),
+            ("max_buffer_size", l.max_buffer_size),
+        ];
+        for (name, max) in limit {
+            assert!(
+                bytes <= max,
+                "a tensor of {} floats ({bytes} bytes) exceeds the GPU's {name} ({max} bytes): \
+                 use a smaller batch or model, or the CPU",
+                buf.len(),
+            );
         }
     }
-    Ok(())
 }
 
 fn to_bytes(data: &[f32]) -> Vec<u8> {

@@ -6,6 +6,7 @@
 //! any slot (and the same buffer twice) without a usage conflict. One layout per arity is shared by
 //! all pipelines with that many buffers.
 
+use super::limits::Tiles;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -50,6 +51,7 @@ impl Module {
 
 pub(crate) struct Pipelines {
     device: wgpu::Device,
+    tiles: Tiles,
     /// Index `a` holds the layouts for `a` storage buffers (index 0 unused).
     layouts: Vec<(wgpu::BindGroupLayout, wgpu::PipelineLayout)>,
     modules: HashMap<Module, wgpu::ShaderModule>,
@@ -57,7 +59,7 @@ pub(crate) struct Pipelines {
 }
 
 impl Pipelines {
-    pub fn new(device: &wgpu::Device) -> Pipelines {
+    pub fn new(device: &wgpu::Device, tiles: Tiles) -> Pipelines {
         let layouts = (0..=MAX_ARITY)
             .map(|arity| {
                 let mut entries = vec![wgpu::BindGroupLayoutEntry {
@@ -96,6 +98,7 @@ impl Pipelines {
             .collect();
         Pipelines {
             device: device.clone(),
+            tiles,
             layouts,
             modules: HashMap::new(),
             pipelines: HashMap::new(),
@@ -117,11 +120,13 @@ impl Pipelines {
         if let Some(p) = self.pipelines.get(&(module, entry)) {
             return p.clone();
         }
-        let device = &self.device;
+        let (device, tiles) = (&self.device, self.tiles);
         let shader = self.modules.entry(module).or_insert_with(|| {
+            // The workgroup sizes chosen for this device come first (see `limits.rs`).
+            let source = format!("{}{}", tiles.wgsl(), module.source());
             device.create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(entry),
-                source: wgpu::ShaderSource::Wgsl(module.source()),
+                source: wgpu::ShaderSource::Wgsl(source.into()),
             })
         });
         let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {

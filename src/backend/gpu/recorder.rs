@@ -6,6 +6,7 @@
 //! memory. Bind groups are cached by the ids of the buffers they bind: a training loop reuses the
 //! same (pooled) buffers every step, so after the first step every bind group is a cache hit.
 
+use super::limits::Tiles;
 use super::pipelines::{Module, Pipelines, MAX_ARITY};
 use super::pool::GpuBuf;
 use std::collections::HashMap;
@@ -34,7 +35,12 @@ pub(crate) struct Recorder {
 }
 
 impl Recorder {
-    pub fn new(device: &wgpu::Device, queue: &wgpu::Queue, uniform_align: u32) -> Recorder {
+    pub fn new(
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        uniform_align: u32,
+        tiles: Tiles,
+    ) -> Recorder {
         let slot_stride = SLOT_BYTES.max(uniform_align as u64);
         let params_buf = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("cnn-lab op params"),
@@ -45,7 +51,7 @@ impl Recorder {
         Recorder {
             device: device.clone(),
             queue: queue.clone(),
-            pipelines: Pipelines::new(device),
+            pipelines: Pipelines::new(device, tiles),
             encoder: None,
             params: Vec::new(),
             slot_stride,

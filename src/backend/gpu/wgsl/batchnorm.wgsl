@@ -1,5 +1,5 @@
 // Batch norm over x [n, c, hw] (a dense input is hw = 1), statistics per channel over m = n * hw.
-// Training forward and backward: one 256-thread workgroup per channel (dispatch (c, 1, 1)), which
+// Training forward and backward: one workgroup of WG threads per channel (dispatch (c, 1, 1)), which
 // reduces with a workgroup tree and then writes its channel's outputs. Eval: one thread per element.
 // CPU reference: crate::ops::batchnorm::reference.
 
@@ -23,12 +23,12 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> b7: array<f32>;
 @group(0) @binding(8) var<storage, read_write> b8: array<f32>;
 
-var<workgroup> partial: array<f32, 256>;
+var<workgroup> partial: array<f32, WG>;
 
 fn workgroup_sum(t: u32, v: f32) -> f32 {
     partial[t] = v;
     workgroupBarrier();
-    for (var s = 128u; s > 0u; s >>= 1u) {
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
         if (t < s) {
             partial[t] += partial[t + s];
         }
@@ -46,17 +46,17 @@ fn at(ch: u32, j: u32) -> u32 {
 
 // x = b1, gamma = b2, beta = b3, y = b4, saved mean = b5, saved inv_std = b6,
 // running mean = b7, running var = b8
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn train_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
     let ch = wid.x;
     let m = P.n * P.hw;
     var acc = 0.0;
-    for (var j = t; j < m; j += 256u) {
+    for (var j = t; j < m; j += WG) {
         acc += b1[at(ch, j)];
     }
     let mean = workgroup_sum(t, acc) / f32(m);
     acc = 0.0;
-    for (var j = t; j < m; j += 256u) {
+    for (var j = t; j < m; j += WG) {
         let d = b1[at(ch, j)] - mean;
         acc += d * d;
     }
@@ -71,14 +71,14 @@ fn train_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
     }
     let g = b2[ch] * inv_std;
     let beta = b3[ch];
-    for (var j = t; j < m; j += 256u) {
+    for (var j = t; j < m; j += WG) {
         let i = at(ch, j);
         b4[i] = (b1[i] - mean) * g + beta;
     }
 }
 
 // x = b1, gamma = b2, beta = b3, y = b4, running mean = b5, running var = b6
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn eval_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x + gid.y * P.row;
     if (i >= P.len) {
@@ -89,7 +89,7 @@ fn eval_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 // x = b1, gamma = b2, mean = b3, inv_std = b4, dy = b5, dx = b6, dgamma = b7, dbeta = b8
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
     let ch = wid.x;
     let m = P.n * P.hw;
@@ -97,7 +97,7 @@ fn backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
     let inv_std = b4[ch];
     var sum_dy = 0.0;
     var sum_dy_xhat = 0.0;
-    for (var j = t; j < m; j += 256u) {
+    for (var j = t; j < m; j += WG) {
         let i = at(ch, j);
         let dy = b5[i];
         sum_dy += dy;
@@ -110,7 +110,7 @@ fn backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
         b8[ch] = dbeta;
     }
     let k = b2[ch] * inv_std / f32(m);
-    for (var j = t; j < m; j += 256u) {
+    for (var j = t; j < m; j += WG) {
         let i = at(ch, j);
         let xhat = (b1[i] - mean) * inv_std;
         b6[i] = k * (f32(m) * b5[i] - dbeta - xhat * dgamma);

@@ -30,7 +30,7 @@ fn sigmoid(x: f32) -> f32 {
 }
 
 // fill: b1 = s0
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn fill(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x + gid.y * P.row;
     if (i < P.len) {
@@ -39,7 +39,7 @@ fn fill(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 // add: b3 = b1 + b2
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn add(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x + gid.y * P.row;
     if (i < P.len) {
@@ -48,7 +48,7 @@ fn add(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 // add_assign: b1 += b2
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn add_assign(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x + gid.y * P.row;
     if (i < P.len) {
@@ -57,7 +57,7 @@ fn add_assign(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 // act_forward: x = b1, y = b2; s0 = leaky slope
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn act_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x + gid.y * P.row;
     if (i >= P.len) {
@@ -75,7 +75,7 @@ fn act_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 // act_backward: x = b1, y = b2, dy = b3, dx = b4
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn act_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x + gid.y * P.row;
     if (i >= P.len) {
@@ -94,7 +94,7 @@ fn act_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 // reparam_forward: mu = b1, logvar = b2, eps = b3, z = b4
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn reparam_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x + gid.y * P.row;
     if (i < P.len) {
@@ -103,7 +103,7 @@ fn reparam_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 // reparam_backward: logvar = b1, eps = b2, dz = b3, dmu = b4 (+=), dlogvar = b5 (+=)
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn reparam_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x + gid.y * P.row;
     if (i < P.len) {
@@ -114,7 +114,7 @@ fn reparam_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 // kl_backward: mu = b1, logvar = b2, dmu = b3, dlogvar = b4; s0 = scale / n
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn kl_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x + gid.y * P.row;
     if (i < P.len) {
@@ -124,7 +124,7 @@ fn kl_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 // mse_backward: pred = b1, target = b2, dpred = b3; s0 = 2 / len
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn mse_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x + gid.y * P.row;
     if (i < P.len) {
@@ -133,7 +133,7 @@ fn mse_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 // bce_logits_backward: logits = b1, target = b2, dlogits = b3; s0 = 1 / n
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn bce_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x + gid.y * P.row;
     if (i < P.len) {
@@ -142,7 +142,7 @@ fn bce_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 // softmax_xent_backward: probs = b1 [n, classes], labels = b2 [n], dlogits = b3; kind = classes, s0 = 1 / n
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn xent_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x + gid.y * P.row;
     if (i < P.len) {
@@ -153,7 +153,7 @@ fn xent_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 // split_sum: partials = b1 [kind, len], out = b2 [len]; kind = number of splits
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn split_sum(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x + gid.y * P.row;
     if (i < P.len) {

@@ -18,7 +18,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> m: array<f32>; // sgd: velocity
 @group(0) @binding(4) var<storage, read_write> v: array<f32>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn sgd(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x + gid.y * P.row;
     if (i < P.len) {
@@ -28,7 +28,7 @@ fn sgd(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn adam(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x + gid.y * P.row;
     if (i < P.len) {

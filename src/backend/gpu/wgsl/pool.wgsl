@@ -48,7 +48,7 @@ fn covering(i: u32, out_size: u32) -> vec2<u32> {
 }
 
 // x = b1, y = b2
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn max_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
     let o = gid.x + gid.y * P.row;
     if (o >= P.len) {
@@ -60,7 +60,7 @@ fn max_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 // x = b1, dy = b2, dx = b3
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn max_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x + gid.y * P.row;
     if (i >= P.len) {
@@ -82,7 +82,7 @@ fn max_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 // x = b1, y = b2
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn avg_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
     let o = gid.x + gid.y * P.row;
     if (o >= P.len) {
@@ -102,7 +102,7 @@ fn avg_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 // dy = b1, dx = b2
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn avg_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x + gid.y * P.row;
     if (i >= P.len) {

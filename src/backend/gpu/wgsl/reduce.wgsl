@@ -1,6 +1,6 @@
-// Reductions with a 256-thread workgroup tree (pairwise sums, so long reductions stay accurate).
+// Reductions with a workgroup tree of WG threads (pairwise sums, so long reductions stay accurate).
 // - Whole-buffer reductions into out[0] (losses, sum of squares): dispatch (1, 1, 1); each thread
-//   sums a strided share, then the workgroup reduces the 256 partial sums.
+//   sums a strided share, then the workgroup reduces the WG partial sums.
 // - channel_sum: x [n, c, hw] -> out[c] (bias gradients; dense dy [n, o] is hw = 1);
 //   one workgroup per channel, dispatch (c, 1, 1).
 // CPU references: crate::ops::loss::reference, crate::ops::elementwise (sum_squares),
@@ -20,13 +20,13 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> b3: array<f32>;
 @group(0) @binding(4) var<storage, read_write> b4: array<f32>;
 
-var<workgroup> partial: array<f32, 256>;
+var<workgroup> partial: array<f32, WG>;
 
 // Sum of `v` over the workgroup, returned to every thread.
 fn workgroup_sum(t: u32, v: f32) -> f32 {
     partial[t] = v;
     workgroupBarrier();
-    for (var s = 128u; s > 0u; s >>= 1u) {
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
         if (t < s) {
             partial[t] += partial[t + s];
         }
@@ -38,10 +38,10 @@ fn workgroup_sum(t: u32, v: f32) -> f32 {
 }
 
 // mse: pred = b1, target = b2, out = b3; scale = 1 / len
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn mse_loss(@builtin(local_invocation_index) t: u32) {
     var acc = 0.0;
-    for (var i = t; i < P.len; i += 256u) {
+    for (var i = t; i < P.len; i += WG) {
         let d = b1[i] - b2[i];
         acc += d * d;
     }
@@ -52,10 +52,10 @@ fn mse_loss(@builtin(local_invocation_index) t: u32) {
 }
 
 // bce on logits, stable form max(x, 0) - x t + log(1 + exp(-|x|)): logits = b1, target = b2, out = b3; scale = 1 / n
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn bce_loss(@builtin(local_invocation_index) t: u32) {
     var acc = 0.0;
-    for (var i = t; i < P.len; i += 256u) {
+    for (var i = t; i < P.len; i += WG) {
         let x = b1[i];
         acc += max(x, 0.0) - x * b2[i] + log(1.0 + exp(-abs(x)));
     }
@@ -66,10 +66,10 @@ fn bce_loss(@builtin(local_invocation_index) t: u32) {
 }
 
 // kl: mu = b1, logvar = b2, out = b3; scale = -0.5 / n
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn kl_loss(@builtin(local_invocation_index) t: u32) {
     var acc = 0.0;
-    for (var i = t; i < P.len; i += 256u) {
+    for (var i = t; i < P.len; i += WG) {
         let mu = b1[i];
         let lv = b2[i];
         acc += 1.0 + lv - mu * mu - exp(lv);
@@ -81,10 +81,10 @@ fn kl_loss(@builtin(local_invocation_index) t: u32) {
 }
 
 // sum of squares: x = b1, out = b2
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn sum_squares(@builtin(local_invocation_index) t: u32) {
     var acc = 0.0;
-    for (var i = t; i < P.len; i += 256u) {
+    for (var i = t; i < P.len; i += WG) {
         acc += b1[i] * b1[i];
     }
     let total = workgroup_sum(t, acc);
@@ -95,10 +95,10 @@ fn sum_squares(@builtin(local_invocation_index) t: u32) {
 
 // softmax + cross-entropy: logits = b1 [n, c], labels = b2 [n], probs = b3 [n, c], loss = b4; scale = 1 / n.
 // One thread per row (classes are few), rows strided over the workgroup.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn xent_forward(@builtin(local_invocation_index) t: u32) {
     var acc = 0.0;
-    for (var r = t; r < P.n; r += 256u) {
+    for (var r = t; r < P.n; r += WG) {
         let base = r * P.c;
         var mx = b1[base];
         for (var j = 1u; j < P.c; j++) {
@@ -121,12 +121,12 @@ fn xent_forward(@builtin(local_invocation_index) t: u32) {
 }
 
 // channel sums: x = b1 [n, c, hw], out = b2 [c]
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn channel_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
     let ch = wid.x;
     var acc = 0.0;
     let count = P.n * P.hw;
-    for (var j = t; j < count; j += 256u) {
+    for (var j = t; j < count; j += WG) {
         acc += b1[((j / P.hw) * P.c + ch) * P.hw + j % P.hw];
     }
     let total = workgroup_sum(t, acc);
