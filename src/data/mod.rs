@@ -54,6 +54,24 @@ impl Dataset {
         }
     }
 
+    /// The samples of `parts`, one after the other, in one allocation. All have the same image size.
+    pub fn concat(parts: &[View<'_>]) -> Self {
+        let (rows, cols) = (parts[0].rows, parts[0].cols);
+        assert!(parts.iter().all(|p| (p.rows, p.cols) == (rows, cols)), "image sizes differ");
+        let mut pixels = Vec::with_capacity(parts.iter().map(|p| p.pixels.len()).sum());
+        let mut labels = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
+        for p in parts {
+            pixels.extend_from_slice(p.pixels);
+            labels.extend_from_slice(p.labels);
+        }
+        Dataset {
+            pixels,
+            labels,
+            rows,
+            cols,
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.labels.len()
     }
