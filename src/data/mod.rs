@@ -57,7 +57,10 @@ impl Dataset {
     /// The samples of `parts`, one after the other, in one allocation. All have the same image size.
     pub fn concat(parts: &[View<'_>]) -> Self {
         let (rows, cols) = (parts[0].rows, parts[0].cols);
-        assert!(parts.iter().all(|p| (p.rows, p.cols) == (rows, cols)), "image sizes differ");
+        assert!(
+            parts.iter().all(|p| (p.rows, p.cols) == (rows, cols)),
+            "image sizes differ"
+        );
         let mut pixels = Vec::with_capacity(parts.iter().map(|p| p.pixels.len()).sum());
         let mut labels = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
         for p in parts {
