@@ -19,8 +19,8 @@ const DATA_LABEL = {
     "images, loaded through the IDX loader as a user's MNIST download",
 };
 
-/// JS heap of a dedicated worker, through a browser-level DevTools session (non-flat attach:
-/// playwright-core exposes no worker sessions).
+// JS heap of a dedicated worker, through a browser-level DevTools session (non-flat attach:
+// playwright-core exposes no worker sessions).
 class WorkerHeaps {
   constructor(cdp) {
     this.cdp = cdp;
@@ -185,7 +185,7 @@ async function timeToFirstEpoch(browser, site) {
   console.log(JSON.stringify(out));
 }
 
-/// Runs the cases `args` asks for; returns an exit code.
+// Runs the cases `args` asks for; returns an exit code.
 export async function runExtras(args) {
   const value = (name) => {
     const i = args.indexOf(name);

@@ -27,11 +27,11 @@ function options(search) {
 // ---- memory ------------------------------------------------------------------------------------
 // Each case (model x data set) runs in a fresh worker, as the lab's engine does, for 3 epochs. After
 // each epoch the worker reports its wasm memory and waits until the page says "go": meanwhile
-// scripts/bench.mjs reads the JS heaps of the page and of the worker over the DevTools protocol.
+// scripts/bench-extra.mjs reads the JS heaps of the page and of the worker over DevTools.
 const MEMORY_MODELS = ["cnn", "ae", "vae"];
 const MEMORY_EPOCHS = 3;
 
-/// IDX files (big-endian header, then the bytes) of `count` records cycling through `records`.
+// IDX files (big-endian header, then the bytes) of `count` records cycling through `records`.
 function idxFiles(records, rows, cols, count) {
   const px = rows * cols;
   const images = new Uint8Array(16 + count * px);
@@ -48,8 +48,8 @@ function idxFiles(records, rows, cols, count) {
   return [images, labels];
 }
 
-/// The bundled digits as a full-size MNIST download: the 8,000 training digits repeated to 60,000
-/// and the 2,000 test digits to 10,000 (the size of the real IDX files; the digits repeat).
+// The bundled digits as a full-size MNIST download: the 8,000 training digits repeated to 60,000
+// and the 2,000 test digits to 10,000 (the size of the real IDX files; the digits repeat).
 function synthetic60k(mnist) {
   const v = new DataView(mnist.buffer, mnist.byteOffset);
   const [n, rows, cols, train] = [8, 12, 16, 20].map((o) => v.getUint32(o, true));
@@ -86,12 +86,12 @@ async function memoryCase({ model, data, batch }, report) {
   run.free();
 }
 
-/// In the page: one fresh worker per case, one after the other.
+// In the page: one fresh worker per case, one after the other.
 async function memoryCases(opts) {
   for (const data of opts.memoryData) {
     for (const model of opts.models.filter((m) => MEMORY_MODELS.includes(m))) {
       const worker = new Worker(new URL("bench.js", import.meta.url), { type: "module" });
-      // bench.mjs measures after each BENCH-MEM line, then calls benchGo.
+      // scripts/bench-extra.mjs measures after each BENCH-MEM line, then calls benchGo.
       self.benchGo = () => worker.postMessage({ go: true });
       await new Promise((resolve, reject) => {
         worker.onmessage = (e) => {
