@@ -527,7 +527,7 @@ impl Engine {
             ));
         };
         let empty = |d: &Dataset| Dataset {
-            images: Vec::new(),
+            pixels: Vec::new(),
             labels: Vec::new(),
             rows: d.rows,
             cols: d.cols,
