@@ -483,23 +483,7 @@ pub async fn train_steps(slot: String, budget_ms: f64) -> Res<JsValue> {
                 break;
             }
         }
-        let progress = last.map_or(JsValue::UNDEFINED, |p| {
-            let losses = Object::new();
-            Reflect::set(&losses, &"loss".into(), &p.loss.into()).unwrap();
-            for (name, v) in &p.losses {
-                Reflect::set(&losses, &(*name).into(), &(*v).into()).unwrap();
-            }
-            obj(&[
-                ("step", (p.step as f64).into()),
-                ("epoch", p.epoch.into()),
-                ("losses", losses.into()),
-                (
-                    "accuracy",
-                    p.accuracy.map_or(JsValue::UNDEFINED, |a| a.into()),
-                ),
-                ("imagesPerSec", p.images_per_s.into()),
-            ])
-        });
+        let progress = last.as_ref().map_or(JsValue::UNDEFINED, progress_obj);
         Ok(obj(&[
             ("done", done.into()),
             ("epochEnded", ended.into()),
@@ -507,6 +491,63 @@ pub async fn train_steps(slot: String, budget_ms: f64) -> Res<JsValue> {
         ]))
     })
     .await
+}
+
+/// A step's progress as the protocol's event has it, without slot and ETA.
+fn progress_obj(p: &crate::nn::Progress) -> JsValue {
+    let losses = Object::new();
+    Reflect::set(&losses, &"loss".into(), &p.loss.into()).unwrap();
+    for (name, v) in &p.losses {
+        Reflect::set(&losses, &(*name).into(), &(*v).into()).unwrap();
+    }
+    obj(&[
+        ("step", (p.step as f64).into()),
+        ("epoch", p.epoch.into()),
+        ("losses", losses.into()),
+        (
+            "accuracy",
+            p.accuracy.map_or(JsValue::UNDEFINED, |a| a.into()),
+        ),
+        ("imagesPerSec", p.images_per_s.into()),
+    ])
+}
+
+// Data-parallel training on the CPU (www/threads.js; src/nn/train/parallel.rs explains it): one
+// replica of the model per worker, all created with the same seed and run request. Per step each
+// calls `shard_step` (its record goes into `out`, typically a view of a SharedArrayBuffer), waits
+// for the others, then calls `apply_shards` with all records.
+
+/// Floats in one replica's record.
+#[wasm_bindgen]
+pub fn shard_record_len(slot: String) -> Res<usize> {
+    let mut e = take(&slot)?;
+    let len = e.shard_record_len();
+    put(slot, e);
+    len.map_err(|m| JsError::new(&m))
+}
+
+/// Forward and backward pass of replica `part` of `parts` on its shard of the next batch; writes
+/// its record into `out`. `false` once the run has done its epochs.
+#[wasm_bindgen]
+pub fn shard_step(slot: String, part: usize, parts: usize, out: &Float32Array) -> Res<bool> {
+    let mut e = take(&slot)?;
+    let mut rec = vec![0.0f32; out.length() as usize];
+    let more = e.shard_step(part, parts, &mut rec);
+    put(slot, e);
+    let more = more.map_err(|m| JsError::new(&m))?;
+    if more {
+        out.copy_from(&rec);
+    }
+    Ok(more)
+}
+
+/// Applies the step from every replica's record (`parts` records, one after the other); the
+/// progress as `train_steps` reports it.
+#[wasm_bindgen]
+pub async fn apply_shards(slot: String, records: Float32Array, parts: usize) -> Res<JsValue> {
+    let records = records.to_vec();
+    let p = with_slot(slot, async |e| e.apply_shards(&records, parts).await).await?;
+    Ok(progress_obj(&p))
 }
 
 /// Ends the slot's run (finished or stopped) and frees its training data.
