@@ -56,12 +56,19 @@ export async function startReplica(wasm, slot, { mnist, spec, seed, request }) {
   return wasm.begin_train(slot, request);
 }
 
-/** Step number `step` of replica `part`: its progress, or null once the run is over. */
-export async function replicaStep(wasm, slot, ex, part, step) {
+/**
+ * Step number `step` of replica `part`: its progress, or null once the run is over. `waited`, when
+ * given, gets the milliseconds spent at the barrier added to its `ms`.
+ */
+export async function replicaStep(wasm, slot, ex, part, step, waited) {
   const area = ex.areas[step & 1];
   const mine = area.subarray(part * ex.len, (part + 1) * ex.len);
   if (!wasm.shard_step(slot, part, ex.parts, mine)) return null;
-  if (ex.parts > 1) arrive(ex.ctl, ex.parts);
+  if (ex.parts > 1) {
+    const t0 = waited && performance.now();
+    arrive(ex.ctl, ex.parts);
+    if (waited) waited.ms += performance.now() - t0;
+  }
   return wasm.apply_shards(slot, area, ex.parts);
 }
 
@@ -91,8 +98,9 @@ const sameBytes = (a, b) => a.length === b.length && a.every((x, i) => x === b[i
 /**
  * Trains `run` ({ mnist, spec, seed, request }: the protocol's createModel and train fields) for
  * `warmup` + `steps` steps (steps 0: one epoch) on `threads` threads when memory can be shared, on
- * one otherwise. Resolves to { threads, reason?, ms (per timed step), progress (the last step's),
- * test (held-out metrics), identical (every replica ended with the same weights) }.
+ * one otherwise. Resolves to { threads, reason?, ms (per timed step), waitedMs (replica 0's time at
+ * the barrier over the timed steps), progress (the last step's), test (held-out metrics),
+ * identical (every replica ended with the same weights) }.
  */
 export async function trainParallel(wasm, run, { threads, warmup, steps, now = () => performance.now() }) {
   const shared = threads > 1 && canShareMemory();
@@ -106,10 +114,11 @@ export async function trainParallel(wasm, run, { threads, warmup, steps, now = (
     for (let part = 1; part < parts; part++) helpers.push(startHelper(part, ex, run, total));
     await Promise.all(helpers.map((h) => h.ready));
     const ms = [];
+    const waited = { ms: 0 };
     let progress = null;
     for (let s = 0; s < total; s++) {
       const t0 = now();
-      progress = await replicaStep(wasm, slot, ex, 0, s);
+      progress = await replicaStep(wasm, slot, ex, 0, s, s >= warmup ? waited : null);
       if (!progress) break;
       if (s >= warmup) ms.push(now() - t0);
     }
@@ -121,6 +130,7 @@ export async function trainParallel(wasm, run, { threads, warmup, steps, now = (
       threads: parts,
       reason: threads > parts ? THREADS_UNAVAILABLE : undefined,
       ms,
+      waitedMs: waited.ms,
       progress,
       test,
       identical: others.every((w) => sameBytes(w, weights)),
