@@ -160,6 +160,8 @@ use std::rc::Rc;
 thread_local! {
     static DATA: RefCell<Option<Rc<Mnist>>> = const { RefCell::new(None) };
     static SLOTS: RefCell<HashMap<String, Engine>> = RefCell::new(HashMap::new());
+    /// Reused by `shard_step` and `apply_shards` (no allocation per step).
+    static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
 type Res<T> = Result<T, JsError>;
@@ -531,22 +533,28 @@ pub fn shard_record_len(slot: String) -> Res<usize> {
 #[wasm_bindgen]
 pub fn shard_step(slot: String, part: usize, parts: usize, out: &Float32Array) -> Res<bool> {
     let mut e = take(&slot)?;
-    let mut rec = vec![0.0f32; out.length() as usize];
-    let more = e.shard_step(part, parts, &mut rec);
+    let more = SCRATCH.with_borrow_mut(|rec| {
+        rec.resize(out.length() as usize, 0.0);
+        let more = e.shard_step(part, parts, rec);
+        if more == Ok(true) {
+            out.copy_from(rec);
+        }
+        more
+    });
     put(slot, e);
-    let more = more.map_err(|m| JsError::new(&m))?;
-    if more {
-        out.copy_from(&rec);
-    }
-    Ok(more)
+    more.map_err(|m| JsError::new(&m))
 }
 
 /// Applies the step from every replica's record (`parts` records, one after the other); the
 /// progress as `train_steps` reports it.
 #[wasm_bindgen]
 pub async fn apply_shards(slot: String, records: Float32Array, parts: usize) -> Res<JsValue> {
-    let records = records.to_vec();
-    let p = with_slot(slot, async |e| e.apply_shards(&records, parts).await).await?;
+    let mut all = SCRATCH.take();
+    all.resize(records.length() as usize, 0.0);
+    records.copy_to(&mut all);
+    let p = with_slot(slot, async |e| e.apply_shards(&all, parts).await).await;
+    SCRATCH.set(all);
+    let p = p?;
     Ok(progress_obj(&p))
 }
 

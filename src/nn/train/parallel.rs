@@ -107,26 +107,38 @@ impl Trainer<Cpu> {
         let len = self.record_len();
         assert_eq!(records.len(), len * parts, "{parts} records of {len}");
         let n = self.cfg.batch;
-        let mut avg = vec![0.0f32; len];
-        let mut correct = 0.0;
-        for (p, rec) in records.chunks(len).enumerate() {
-            let w = shard_range(n, p, parts).len() as f32 / n as f32;
-            avg.iter_mut().zip(rec).for_each(|(a, g)| *a += w * g);
-            correct += rec[len - 1];
-        }
+        let w: Vec<f32> = (0..parts)
+            .map(|p| shard_range(n, p, parts).len() as f32 / n as f32)
+            .collect();
+        // Fields `at..at + v.len()` of every record, weighted, summed in record order (the same on
+        // every replica).
+        let mean_into = |v: &mut [f32], at: usize| {
+            for (p, rec) in records.chunks(len).enumerate() {
+                let (src, w) = (&rec[at..at + v.len()], w[p]);
+                if p == 0 {
+                    v.iter_mut().zip(src).for_each(|(x, g)| *x = w * g);
+                } else {
+                    v.iter_mut().zip(src).for_each(|(x, g)| *x += w * g);
+                }
+            }
+        };
+        let mean = |i: usize| {
+            let mut x = [0.0];
+            mean_into(&mut x, i);
+            x[0]
+        };
         let mut at = 0;
         let mut take = |v: &mut [f32]| {
-            v.copy_from_slice(&avg[at..at + v.len()]);
+            mean_into(v, at);
             at += v.len();
         };
         self.model.visit_params(&mut |p| take(&mut p.grad));
         self.model.visit_buffers(&mut |_, b| take(b));
         let names = self.model.loss_names();
-        let losses = names
-            .iter()
-            .zip(&avg[at..])
-            .map(|(n, v)| (*n, *v))
+        let losses = (names.iter().enumerate())
+            .map(|(k, name)| (*name, mean(at + k)))
             .collect();
+        let correct: f32 = (0..parts).map(|p| records[p * len + len - 1]).sum();
         self.apply_grads();
         let classifier = matches!(self.model, Model::Classifier(_));
         self.end_step(losses, classifier.then_some(correct as usize))
