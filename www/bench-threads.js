@@ -54,6 +54,7 @@ export async function threadsCase(wasm, mnist, name, opts, single) {
     metric_name: metric,
     speedup_vs_1_thread: round(images_per_s / single.images_per_s, 3),
     speedup_at_median: round(single.ms_per_step_median / median, 3),
+    speedup_at_min: round(single.ms_per_step_min / sorted[0], 3),
     ms_per_step_waiting: round(run.waitedMs / ms.length, 3),
     replicas_identical: run.identical,
     train_loss_last_step: round(run.progress.losses.loss, 5),
