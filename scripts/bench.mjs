@@ -1,9 +1,10 @@
 // Opens www/bench.html of the built site (dist/, or $CNN_LAB_DIST) in headless Chromium and prints
 // the page's JSON lines as they come, then one line with the sizes of the shipped .wasm and JS.
 //   node scripts/bench.mjs [--quick] [--breakdown] [--models cnn,ae] [--batch 64] [--webgpu]
-//                          [--gpu-steps N]
+//                          [--gpu-steps N] [--threads N] [--not-isolated]
 // --webgpu: Chromium gets the SwiftShader WebGPU flags (tests/e2e/browser.mjs) and each model also
-// runs a few steps on WebGPU.
+// runs a few steps on WebGPU. --threads N (default 2; 1: off): cnn and ae also on N CPU threads,
+// in a page served cross-origin isolated (--not-isolated: without, to see the one-thread fallback).
 // Then (not with --breakdown) the memory and time-to-first-epoch cases of scripts/bench-extra.mjs;
 // --memory [--memory-data bundled,idx-60k] or --first-epoch runs only those.
 import { readFileSync, readdirSync } from "node:fs";
@@ -23,12 +24,14 @@ if (args.includes("--breakdown")) query.set("breakdown", "");
 if (value("--models")) query.set("models", value("--models"));
 if (value("--batch")) query.set("batch", value("--batch"));
 if (value("--gpu-steps")) query.set("gpusteps", value("--gpu-steps"));
+if (value("--threads")) query.set("threads", value("--threads"));
 const webgpu = args.includes("--webgpu");
 if (webgpu) query.set("webgpu", "");
 // A full run trains five models for an epoch each: minutes on a busy 2-core machine.
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 30 * 60 * 1000);
 
-const site = await serveSite();
+// Cross-origin isolated unless --not-isolated, so that the threads lines can share memory.
+const site = await serveSite({ isolated: !args.includes("--not-isolated") });
 const browser = await launch({ webgpu });
 let failed = false;
 try {

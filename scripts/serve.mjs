@@ -1,8 +1,11 @@
 // A small static file server for the lab (Node built-ins only).
-//   node scripts/serve.mjs [--root dist] [--port 8080] [--host 127.0.0.1]   (--port 0: any free port)
+//   node scripts/serve.mjs [--root dist] [--port 8080] [--host 127.0.0.1] [--isolated]
+//   (--port 0: any free port)
 // Correct MIME types (application/wasm lets the browser compile while downloading), gzip when the
 // browser accepts it, and a strict Content-Security-Policy: same-origin only, no eval, wasm allowed.
-// The page needs neither COOP nor COEP.
+// The page needs neither COOP nor COEP. --isolated adds both (COOP same-origin, COEP require-corp):
+// the pages are then cross-origin isolated, which multi-threaded training (www/threads.js) needs
+// for its SharedArrayBuffer, but other sites can no longer embed them, hence not the default.
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize, resolve, sep } from "node:path";
@@ -44,14 +47,21 @@ const SECURITY_HEADERS = {
   "Cache-Control": "no-cache",
 };
 
+/** What --isolated adds to every response: the page becomes cross-origin isolated. */
+export const ISOLATION_HEADERS = {
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Embedder-Policy": "require-corp",
+};
+
 /** Starts serving `root`; resolves to the listening http.Server. */
-export function startServer({ root = "dist", port = 8080, host = "127.0.0.1", log = false } = {}) {
+export function startServer({ root = "dist", port = 8080, host = "127.0.0.1", log = false, isolated = false } = {}) {
+  const always = isolated ? { ...SECURITY_HEADERS, ...ISOLATION_HEADERS } : SECURITY_HEADERS;
   const base = resolve(root);
   const gzipCache = new Map(); // path -> { mtimeMs, body }
 
   const server = createServer(async (req, res) => {
     const send = (status, headers, body) => {
-      res.writeHead(status, { ...SECURITY_HEADERS, ...headers });
+      res.writeHead(status, { ...always, ...headers });
       res.end(req.method === "HEAD" ? undefined : body);
       if (log) console.log(`${status} ${req.method} ${req.url}`);
     };
@@ -109,7 +119,8 @@ function parseArgs(argv) {
     if (flag === "--root") opts.root = value;
     else if (flag === "--port") opts.port = Number(value);
     else if (flag === "--host") opts.host = value;
-    else throw new Error(`unknown option ${flag} (use --root DIR --port N --host ADDR)`);
+    else if (flag === "--isolated") (opts.isolated = true), i--;
+    else throw new Error(`unknown option ${flag} (use --root DIR --port N --host ADDR --isolated)`);
   }
   return opts;
 }
@@ -118,5 +129,6 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const opts = parseArgs(process.argv.slice(2));
   const server = await startServer(opts);
   const { address, port } = server.address();
-  console.log(`CNN Lab: serving ${resolve(opts.root)} at http://${address}:${port}/  (Ctrl+C stops)`);
+  const isolated = opts.isolated ? ", cross-origin isolated" : "";
+  console.log(`CNN Lab: serving ${resolve(opts.root)} at http://${address}:${port}/${isolated}  (Ctrl+C stops)`);
 }

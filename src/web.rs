@@ -161,6 +161,8 @@ use std::rc::Rc;
 thread_local! {
     static DATA: RefCell<Option<Rc<Mnist>>> = const { RefCell::new(None) };
     static SLOTS: RefCell<HashMap<String, Engine>> = RefCell::new(HashMap::new());
+    /// Reused by `shard_step` and `apply_shards` (no allocation per step).
+    static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
 type Res<T> = Result<T, JsError>;
@@ -477,23 +479,10 @@ pub async fn train_steps(slot: String, budget_ms: f64) -> Res<JsValue> {
             .progress
             .as_ref()
             .is_some_and(|p| p.epoch_progress == 0.0);
-        let progress = slice.progress.as_ref().map_or(JsValue::UNDEFINED, |p| {
-            let losses = Object::new();
-            Reflect::set(&losses, &"loss".into(), &p.loss.into()).unwrap();
-            for (name, v) in &p.losses {
-                Reflect::set(&losses, &(*name).into(), &(*v).into()).unwrap();
-            }
-            obj(&[
-                ("step", (p.step as f64).into()),
-                ("epoch", p.epoch.into()),
-                ("losses", losses.into()),
-                (
-                    "accuracy",
-                    p.accuracy.map_or(JsValue::UNDEFINED, |a| a.into()),
-                ),
-                ("imagesPerSec", p.images_per_s.into()),
-            ])
-        });
+        let progress = slice
+            .progress
+            .as_ref()
+            .map_or(JsValue::UNDEFINED, progress_obj);
         let lost = slice.lost.as_ref().map_or(JsValue::UNDEFINED, |l| {
             obj(&[
                 ("reason", l.reason.as_str().into()),
@@ -519,6 +508,69 @@ pub async fn lose_gpu_for_test(slot: String) -> Res<()> {
     let out = e.destroy_gpu_for_test().await;
     put(slot, e);
     out.map_err(|m| JsError::new(&m))
+}
+
+/// A step's progress as the protocol's event has it, without slot and ETA.
+fn progress_obj(p: &crate::nn::Progress) -> JsValue {
+    let losses = Object::new();
+    Reflect::set(&losses, &"loss".into(), &p.loss.into()).unwrap();
+    for (name, v) in &p.losses {
+        Reflect::set(&losses, &(*name).into(), &(*v).into()).unwrap();
+    }
+    obj(&[
+        ("step", (p.step as f64).into()),
+        ("epoch", p.epoch.into()),
+        ("losses", losses.into()),
+        (
+            "accuracy",
+            p.accuracy.map_or(JsValue::UNDEFINED, |a| a.into()),
+        ),
+        ("imagesPerSec", p.images_per_s.into()),
+    ])
+}
+
+// Data-parallel training on the CPU (www/threads.js; src/nn/train/parallel.rs explains it): one
+// replica of the model per worker, all created with the same seed and run request. Per step each
+// calls `shard_step` (its record goes into `out`, typically a view of a SharedArrayBuffer), waits
+// for the others, then calls `apply_shards` with all records.
+
+/// Floats in one replica's record.
+#[wasm_bindgen]
+pub fn shard_record_len(slot: String) -> Res<usize> {
+    let mut e = take(&slot)?;
+    let len = e.shard_record_len();
+    put(slot, e);
+    len.map_err(|m| JsError::new(&m))
+}
+
+/// Forward and backward pass of replica `part` of `parts` on its shard of the next batch; writes
+/// its record into `out`. `false` once the run has done its epochs.
+#[wasm_bindgen]
+pub fn shard_step(slot: String, part: usize, parts: usize, out: &Float32Array) -> Res<bool> {
+    let mut e = take(&slot)?;
+    let more = SCRATCH.with_borrow_mut(|rec| {
+        rec.resize(out.length() as usize, 0.0);
+        let more = e.shard_step(part, parts, rec);
+        if more == Ok(true) {
+            out.copy_from(rec);
+        }
+        more
+    });
+    put(slot, e);
+    more.map_err(|m| JsError::new(&m))
+}
+
+/// Applies the step from every replica's record (`parts` records, one after the other); the
+/// progress as `train_steps` reports it.
+#[wasm_bindgen]
+pub async fn apply_shards(slot: String, records: Float32Array, parts: usize) -> Res<JsValue> {
+    let mut all = SCRATCH.take();
+    all.resize(records.length() as usize, 0.0);
+    records.copy_to(&mut all);
+    let p = with_slot(slot, async |e| e.apply_shards(&all, parts).await).await;
+    SCRATCH.set(all);
+    let p = p?;
+    Ok(progress_obj(&p))
 }
 
 /// Ends the slot's run (finished or stopped) and frees its training data.

@@ -1,6 +1,8 @@
 // The benchmark page (www/bench.html) and, loaded as a module worker, the benchmark itself: the page
 // only starts the worker and shows its lines, so the long synchronous training loops never block
 // the page. Each result is also logged as "BENCH <json>" for scripts/bench.mjs; "BENCH-DONE" ends.
+import { threadModel, threadsCase } from "./bench-threads.js";
+
 const IN_WORKER = typeof window === "undefined";
 const MODELS = ["cnn", "ae", "vae", "resnet", "convae"];
 
@@ -21,6 +23,8 @@ function options(search) {
     // ?memory: only the memory cases (see memoryCases), on these data sets.
     memory: q.has("memory"),
     memoryData: (q.get("memorydata") ?? "bundled,idx-60k").split(",").filter(Boolean),
+    // ?threads=N: cnn and ae also on N CPU threads (needs cross-origin isolation; 1: off).
+    threads: Number(q.get("threads") ?? 2),
   };
 }
 
@@ -116,7 +120,11 @@ async function runCases(opts, emit) {
   const mnist = new Uint8Array(await res.arrayBuffer());
   for (const m of opts.models) {
     const run = opts.breakdown ? wasm.bench_breakdown : wasm.bench_train;
-    emit(run(mnist, m, opts.batch, opts.warmup, opts.steps));
+    const line = run(mnist, m, opts.batch, opts.warmup, opts.steps);
+    emit(line);
+    if (!opts.breakdown && opts.threads > 1 && threadModel(m)) {
+      emit(await threadsCase(wasm, mnist, m, opts, JSON.parse(line)));
+    }
   }
   if (opts.breakdown) return;
   emit(wasm.bench_predict(mnist, 100));

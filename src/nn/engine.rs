@@ -627,6 +627,11 @@ impl Engine {
         let Some(p) = p else {
             return Ok(None);
         };
+        self.checked(p).await.map(Some)
+    }
+
+    /// `p` unless the step failed on the device or its loss diverged (see `step`).
+    async fn checked(&mut self, p: Progress) -> Result<Progress, String> {
         self.device_errors()?;
         let first = *self.first_loss.get_or_insert(p.loss);
         let exploded = p.loss > DIVERGED * first.max(1.0);
@@ -648,7 +653,59 @@ impl Engine {
             self.epoch = p.epoch;
             self.good = dispatch!(&mut self.any, t => snapshot(t).await);
         }
-        Ok(Some(p))
+        Ok(p)
+    }
+
+    /// Data-parallel training (`Trainer::shard_step`): the floats of one shard's record.
+    pub fn shard_record_len(&mut self) -> Result<usize, String> {
+        Ok(self.cpu()?.record_len())
+    }
+
+    /// This replica's part of the next step; `Ok(false)` once the run has done its epochs.
+    pub fn shard_step(
+        &mut self,
+        part: usize,
+        parts: usize,
+        out: &mut [f32],
+    ) -> Result<bool, String> {
+        let t = self.cpu()?;
+        if part >= parts || parts > t.cfg.batch {
+            let batch = t.cfg.batch;
+            return Err(format!("shard {part} of {parts} of a batch of {batch}"));
+        }
+        if out.len() != t.record_len() {
+            return Err(format!(
+                "a record has {} floats, not {}",
+                t.record_len(),
+                out.len()
+            ));
+        }
+        Ok(t.shard_step(part, parts, out))
+    }
+
+    /// Ends the step with every replica's record, with `step`'s divergence guard.
+    pub async fn apply_shards(
+        &mut self,
+        records: &[f32],
+        parts: usize,
+    ) -> Result<Progress, String> {
+        let t = self.cpu()?;
+        if records.len() != parts * t.record_len() {
+            return Err(format!(
+                "{parts} records of {} floats expected",
+                t.record_len()
+            ));
+        }
+        let p = t.apply_shards(records, parts);
+        self.checked(p).await
+    }
+
+    fn cpu(&mut self) -> Result<&mut Trainer<Cpu>, String> {
+        match &mut self.any {
+            Any::Cpu(t) => Ok(t),
+            #[cfg(feature = "webgpu")]
+            Any::Gpu(_) => Err("data-parallel training runs on the CPU only".into()),
+        }
     }
 
     fn gpu_lost(&self) -> bool {

@@ -10,6 +10,9 @@ use crate::data::augment::Augment;
 use crate::data::{epoch_order, Dataset, View};
 use crate::rng::Rng;
 
+mod parallel;
+pub use parallel::shard_range;
+
 /// An owned copy of a view (the trainer keeps its data for the whole run).
 pub fn owned(view: View<'_>) -> Dataset {
     Dataset {
@@ -321,45 +324,106 @@ impl<B: Backend + 'static> Trainer<B> {
     /// end, so that a GPU is not waited for between steps. The losses and accuracy reported are
     /// the last step's (its batch's), as for `step`.
     pub async fn steps(&mut self, max: usize) -> Option<Progress> {
-        if self.state != RunState::Running {
+        if !self.begin_step() {
             return None;
+        }
+        let mut done = 0;
+        while done < max.max(1) {
+            self.record_step();
+            done += 1;
+            if self.advance() {
+                break;
+            }
+        }
+        let losses = self.read_losses().await;
+        let correct = self.correct(self.cfg.batch).await;
+        Some(self.report(losses, correct, done))
+    }
+
+    /// Whether a step may run (`false` when paused, stopped or finished); starts the clock.
+    fn begin_step(&mut self) -> bool {
+        if self.state != RunState::Running {
+            return false;
         }
         if self.epoch >= self.cfg.epochs {
             self.state = RunState::Finished;
-            return None;
+            return false;
         }
         let now = self.clock.as_ref().map(|c| c());
         if let (None, Some(t)) = (self.since, now) {
             self.since = Some((t, 0));
         }
-        let n = self.cfg.batch;
-        let mut done = 0;
-        while done < max.max(1) {
-            self.record_step();
-            done += 1;
-            self.step += 1;
-            self.cursor += n;
-            if self.cursor + n > self.train.len() {
-                self.cursor = 0;
-                self.epoch += 1;
-                let (len, seed) = (self.train.len(), self.order_seed);
-                epoch_order(&mut self.order, len, seed, self.epoch as u64);
-                break;
-            }
-        }
+        true
+    }
 
-        let losses = self.read_losses().await;
-        let correct = self.correct(n).await;
+    /// Records one step on the next batch (forward, backward, optimizer); the GPU submits it as
+    /// one command buffer.
+    fn record_step(&mut self) {
+        self.gather_next_batch();
+        let mut eps_rng = self.eps_rng.clone();
+        self.upload(Some(&mut eps_rng));
+        self.eps_rng = eps_rng;
+
+        self.model.forward(&self.be, &self.x, &self.target, true);
+        self.model.backward(&self.be, &self.x, &self.target);
+        self.apply_grads();
+    }
+
+    /// Gathers the next batch of the epoch's order into the host buffers (augmented).
+    fn gather_next_batch(&mut self) {
+        let n = self.cfg.batch;
+        let order = std::mem::take(&mut self.order);
+        self.gather(false, &order[self.cursor..self.cursor + n], true);
+        self.order = order;
+    }
+
+    /// The optimizer's step with the gradients the parameters hold.
+    fn apply_grads(&mut self) {
+        self.opt.begin_step();
+        let (be, opt) = (&self.be, &self.opt);
+        self.model.visit_params(&mut |p| opt.update(be, p));
+        self.be.flush();
+    }
+
+    /// Moves on to the next batch; `true` when that ended an epoch (the next epoch's order is drawn).
+    fn advance(&mut self) -> bool {
+        let n = self.cfg.batch;
+        self.step += 1;
+        self.cursor += n;
+        if self.cursor + n > self.train.len() {
+            self.cursor = 0;
+            self.epoch += 1;
+            let (len, seed) = (self.train.len(), self.order_seed);
+            epoch_order(&mut self.order, len, seed, self.epoch as u64);
+            return true;
+        }
+        false
+    }
+
+    /// Moves on to the next batch (and epoch) and reports the step.
+    fn end_step(&mut self, losses: Vec<(&'static str, f32)>, correct: Option<usize>) -> Progress {
+        self.advance();
+        self.report(losses, correct, 1)
+    }
+
+    /// The progress after `steps` more steps, with the last step's losses and accuracy.
+    fn report(
+        &mut self,
+        losses: Vec<(&'static str, f32)>,
+        correct: Option<usize>,
+        steps: usize,
+    ) -> Progress {
+        let n = self.cfg.batch;
         let mut images_per_s = 0.0;
-        if let (Some((t0, imgs)), Some(_)) = (&mut self.since, now) {
-            *imgs += (n * done) as u64;
-            let t = self.clock.as_ref().map_or(0.0, |c| c());
+        if let (Some((t0, imgs)), Some(clock)) = (&mut self.since, &self.clock) {
+            *imgs += (n * steps) as u64;
+            let t = clock();
             if t > *t0 {
                 images_per_s = *imgs as f64 / (t - *t0);
             }
         }
         let terms: Vec<f32> = losses.iter().map(|l| l.1).collect();
-        Some(Progress {
+        Progress {
             step: self.step,
             epoch: self.epoch,
             epoch_progress: self.cursor as f32 / (self.steps_per_epoch() * n) as f32,
@@ -367,26 +431,7 @@ impl<B: Backend + 'static> Trainer<B> {
             losses,
             accuracy: correct.map(|c| c as f32 / n as f32),
             images_per_s,
-        })
-    }
-
-    /// Records one step on the next batch (forward, backward, optimizer); the GPU submits it as
-    /// one command buffer.
-    fn record_step(&mut self) {
-        let n = self.cfg.batch;
-        let order = std::mem::take(&mut self.order);
-        self.gather(false, &order[self.cursor..self.cursor + n], true);
-        self.order = order;
-        let mut eps_rng = self.eps_rng.clone();
-        self.upload(Some(&mut eps_rng));
-        self.eps_rng = eps_rng;
-
-        self.model.forward(&self.be, &self.x, &self.target, true);
-        self.model.backward(&self.be, &self.x, &self.target);
-        self.opt.begin_step();
-        let (be, opt) = (&self.be, &self.opt);
-        self.model.visit_params(&mut |p| opt.update(be, p));
-        self.be.flush();
+        }
     }
 
     /// Loss terms and accuracy over the whole test split, in evaluation mode (batch norm uses its

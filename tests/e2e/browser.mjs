@@ -22,10 +22,11 @@ export const WEBGPU_FLAGS = [
 ];
 export const ARTIFACTS = new URL("../../artifacts/", import.meta.url);
 
-/** Serves the built site (dist/, or $CNN_LAB_DIST as for build-web.sh) on a free port. */
-export async function serveSite() {
+/** Serves the built site (dist/, or $CNN_LAB_DIST as for build-web.sh) on a free port;
+ * `isolated`: cross-origin isolated (scripts/serve.mjs --isolated). */
+export async function serveSite({ isolated = false } = {}) {
   const root = new URL(`../../${process.env.CNN_LAB_DIST ?? "dist"}/`, import.meta.url).pathname;
-  const server = await startServer({ root, port: 0 });
+  const server = await startServer({ root, port: 0, isolated });
   const { port } = server.address();
   return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((ok) => server.close(ok)) };
 }
