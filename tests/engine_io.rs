@@ -183,22 +183,31 @@ fn train(e: &mut Engine, until_epoch: usize) -> Vec<(u64, f32)> {
 /// fresh engine (as after a reload): the same losses at every step and the same weights. Resuming
 /// from the weights alone (the optimizer state and random streams lost) does not get there.
 fn resume_is_exact(spec: ModelSpec, optimizer: OptimizerConfig, augment: Option<Augment>) {
+    resume_is_exact_on(&|| Device::Cpu, spec, optimizer, augment);
+}
+
+fn resume_is_exact_on(
+    device: &dyn Fn() -> Device,
+    spec: ModelSpec,
+    optimizer: OptimizerConfig,
+    augment: Option<Augment>,
+) {
     let data = mnist();
     let two = request(2, optimizer, augment);
-    let mut straight = Engine::new(Device::Cpu, &spec, 7, &data).unwrap();
+    let mut straight = Engine::new(device(), &spec, 7, &data).unwrap();
     block_on(straight.begin(&two, &data)).unwrap();
     let all = train(&mut straight, 2);
     assert_eq!(all.len(), 16);
     let finished = block_on(straight.export());
 
-    let mut first = Engine::new(Device::Cpu, &spec, 7, &data).unwrap();
+    let mut first = Engine::new(device(), &spec, 7, &data).unwrap();
     block_on(first.begin(&two, &data)).unwrap();
     let mut losses = train(&mut first, 1);
     let checkpoint = block_on(first.checkpoint());
     let weights_only = block_on(first.export());
     drop(first);
 
-    let mut again = Engine::new(Device::Cpu, &spec, 7, &data).unwrap();
+    let mut again = Engine::new(device(), &spec, 7, &data).unwrap();
     let from = block_on(again.resume(&request(1, optimizer, augment), &data, &checkpoint));
     assert_eq!(
         from.unwrap(),
@@ -210,7 +219,7 @@ fn resume_is_exact(spec: ModelSpec, optimizer: OptimizerConfig, augment: Option<
     assert!(block_on(again.step()).unwrap().is_none(), "the run is over");
     assert_eq!(block_on(again.export()), finished, "bit-identical weights");
 
-    let mut naive = Engine::new(Device::Cpu, &spec, 7, &data).unwrap();
+    let mut naive = Engine::new(device(), &spec, 7, &data).unwrap();
     naive.import(&weights_only).unwrap();
     block_on(naive.begin(&request(1, optimizer, augment), &data)).unwrap();
     train(&mut naive, 1);
@@ -236,6 +245,19 @@ fn a_vae_with_sgd_momentum_resumes_exactly() {
         beta: 1.0,
     };
     resume_is_exact(vae, OptimizerConfig::sgd(0.01, 0.9), None);
+}
+
+/// The same on wgpu (lavapipe natively): the checkpoint reads the optimizer state off the GPU.
+#[cfg(feature = "webgpu")]
+#[test]
+fn on_the_gpu_too_a_resumed_run_is_exact() {
+    use cnn_lab::backend::gpu::Gpu;
+    if let Err(e) = block_on(Gpu::new()) {
+        eprintln!("SKIPPED: no GPU adapter ({e})");
+        return;
+    }
+    let gpu = || Device::Gpu(block_on(Gpu::new()).expect("an adapter, as above"));
+    resume_is_exact_on(&gpu, small_cnn(), OptimizerConfig::adam(2e-3), None);
 }
 
 #[test]
