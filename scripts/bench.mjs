@@ -4,11 +4,15 @@
 //                          [--gpu-steps N]
 // --webgpu: Chromium gets the SwiftShader WebGPU flags (tests/e2e/browser.mjs) and each model also
 // runs a few steps on WebGPU.
+// Then (not with --breakdown) the memory and time-to-first-epoch cases of scripts/bench-extra.mjs;
+// --memory [--memory-data bundled,idx-60k] or --first-epoch runs only those.
 import { readFileSync, readdirSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { launch, serveSite } from "../tests/e2e/browser.mjs";
+import { runExtras } from "./bench-extra.mjs";
 
 const args = process.argv.slice(2);
+if (args.includes("--memory") || args.includes("--first-epoch")) process.exit(await runExtras(args));
 const value = (name) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
@@ -49,6 +53,8 @@ try {
   await browser.close();
   await site.close();
 }
+
+if (!failed && !args.includes("--breakdown")) failed = (await runExtras(args)) !== 0;
 
 const dist = new URL(`../${process.env.CNN_LAB_DIST ?? "dist"}/`, import.meta.url);
 const size = (rel) => {

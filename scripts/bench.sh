@@ -2,7 +2,7 @@
 # The benchmark: builds the site (scripts/build-web.sh), opens www/bench.html in headless Chromium
 # and prints one JSON object per line per case on stdout (build output goes to stderr).
 #   ./scripts/bench.sh [--quick] [--breakdown] [--models cnn,ae,vae,resnet,convae] [--batch 64]
-#                      [--webgpu] [--gpu-steps N]
+#                      [--webgpu] [--gpu-steps N] [--memory [--memory-data bundled,idx-60k]] [--first-epoch]
 #   --no-build reuses dist/ as it is.
 # See docs/benchmarks.md for what each field means.
 set -euo pipefail

@@ -285,14 +285,14 @@ pub fn bench_predict(mnist: &[u8], reps: usize) -> Result<String, JsError> {
     let test = mnist.test();
     let first = {
         let t0 = performance_now();
-        ready(t.predict(test.image(0))).expect("a classifier");
+        ready(t.predict(&test.image(0))).expect("a classifier");
         performance_now() - t0
     };
     let mut ms: Vec<f64> = (0..reps)
         .map(|i| {
             let image = test.image(i % test.len());
             let t0 = performance_now();
-            let p = ready(t.predict(image)).expect("a classifier");
+            let p = ready(t.predict(&image)).expect("a classifier");
             let dt = performance_now() - t0;
             assert_eq!(p.len(), 10);
             dt
@@ -309,4 +309,58 @@ pub fn bench_predict(mnist: &[u8], reps: usize) -> Result<String, JsError> {
         p90,
         first
     ))
+}
+
+/// A CPU training run that JavaScript drives epoch by epoch, so that the memory case can measure
+/// between epochs. It keeps what the lab's worker keeps: the whole data set, plus the trainer's own
+/// copies of the training and test splits.
+#[wasm_bindgen]
+pub struct BenchRun {
+    _data: Mnist,
+    t: Trainer<Cpu>,
+}
+
+#[wasm_bindgen]
+impl BenchRun {
+    /// On the bundled file (8,000 training digits).
+    pub fn bundled(mnist: &[u8], name: &str, batch: usize) -> Result<BenchRun, JsError> {
+        BenchRun::on(parse(mnist)?, name, batch)
+    }
+
+    /// On a pair of IDX training files and a pair of test files, loaded as the lab's `loadIdx` loads
+    /// a user's MNIST download.
+    pub fn idx(
+        train_images: &[u8],
+        train_labels: &[u8],
+        test_images: &[u8],
+        test_labels: &[u8],
+        name: &str,
+        batch: usize,
+    ) -> Result<BenchRun, JsError> {
+        let data =
+            crate::nn::engine::idx_digits(train_images, train_labels, test_images, test_labels)
+                .map_err(|e| JsError::new(&e))?;
+        BenchRun::on(data, name, batch)
+    }
+
+    fn on(data: Mnist, name: &str, batch: usize) -> Result<BenchRun, JsError> {
+        let (kind, _) = model(name).ok_or_else(|| unknown(name))?;
+        let t = trainer(Cpu::new(), &data, &kind, batch);
+        Ok(BenchRun { _data: data, t })
+    }
+
+    pub fn train_len(&self) -> usize {
+        self.t.train.len()
+    }
+
+    /// Trains one full epoch; returns its number of steps.
+    pub fn epoch(&mut self) -> usize {
+        let done = self.t.epochs_done();
+        let mut steps = 0;
+        while self.t.epochs_done() == done {
+            ready(self.t.step()).expect("running");
+            steps += 1;
+        }
+        steps
+    }
 }

@@ -149,6 +149,7 @@ fn describe(info: &wgpu::AdapterInfo, browser: &Option<JsValue>) -> String {
 
 use crate::data::augment::Augment;
 use crate::data::mnist::Mnist;
+use crate::data::unit;
 use crate::nn::engine::{Device, Engine, ModelSpec, TrainRequest};
 use crate::nn::{LayerSpec, OptimizerConfig};
 use crate::ops::Act;
@@ -273,7 +274,7 @@ pub fn test_images(indices: Vec<u32>) -> Res<JsValue> {
                 test.len()
             )));
         }
-        images.extend_from_slice(test.image(i));
+        images.extend(test.bytes(i).iter().map(|&b| unit(b)));
         labels.push(test.labels[i]);
     }
     Ok(obj(&[

@@ -16,7 +16,7 @@ fn bundled_file_loads_with_its_split_and_plausible_pixels() {
     let m = Mnist::parse(BUNDLED).unwrap();
     let d = &m.data;
     assert_eq!((d.len(), d.rows, d.cols), (10_000, 28, 28));
-    assert_eq!(d.images.len(), 10_000 * 784);
+    assert_eq!(d.pixels.len(), 10_000 * 784);
     assert_eq!((m.train().len(), m.test().len()), (8_000, 2_000));
     assert_eq!(m.seed, 1998);
     assert!(d.labels.iter().all(|&l| l <= 9));
@@ -32,8 +32,9 @@ fn bundled_file_loads_with_its_split_and_plausible_pixels() {
             "{counts:?}"
         );
     }
-    assert!(d.images.iter().all(|&x| (0.0..=1.0).contains(&x)));
-    let mean = d.images.iter().map(|&x| x as f64).sum::<f64>() / d.images.len() as f64;
+    let images = d.all().images();
+    assert!(images.iter().all(|&x| (0.0..=1.0).contains(&x)));
+    let mean = images.iter().map(|&x| x as f64).sum::<f64>() / images.len() as f64;
     assert!((0.12..0.14).contains(&mean), "mean pixel {mean}"); // MNIST: 0.1307
                                                                 // every image has ink and background; the border is mostly empty
     for i in 0..d.len() {
@@ -162,6 +163,8 @@ fn the_same_seed_gives_the_same_batches() {
         assert_eq!((&img, &lab), (&img2, &lab2));
         for (j, &i) in batch_a.iter().enumerate() {
             assert_eq!(&img[j * 784..(j + 1) * 784], train.image(i));
+            let bytes = train.bytes(i).iter().map(|&b| b as f32 / 255.0);
+            assert!(img[j * 784..(j + 1) * 784].iter().copied().eq(bytes));
             assert_eq!(lab[j], train.labels[i] as f32);
         }
     }
@@ -208,7 +211,7 @@ fn idx_files_written_here_load() {
     let d: Dataset = idx::load(&images, &labels).unwrap();
     assert_eq!((d.len(), d.rows, d.cols), (5, 3, 4));
     assert_eq!(d.labels, [0, 1, 2, 3, 4]);
-    for (i, &x) in d.images.iter().enumerate() {
+    for (i, &x) in d.all().images().iter().enumerate() {
         assert_eq!(x, (i * 7 % 256) as f32 / 255.0);
     }
     assert_eq!(
@@ -220,7 +223,7 @@ fn idx_files_written_here_load() {
     assert_eq!((IMAGES_MAGIC, LABELS_MAGIC), (2051, 2049));
     let (images, labels) = idx_pair(12, 28, 28);
     let d = idx::load(&images, &labels).unwrap();
-    assert_eq!((d.len(), d.images.len()), (12, 12 * 784));
+    assert_eq!((d.len(), d.pixels.len()), (12, 12 * 784));
 }
 
 fn load_err(images: &[u8], labels: &[u8]) -> DataError {
@@ -466,8 +469,8 @@ fn mutated_idx_files_never_panic() {
         match idx::load(&im, &lb) {
             Ok(d) => {
                 ok += 1;
-                assert_eq!(d.images.len(), d.len() * d.rows * d.cols);
-                assert!(d.images.len() <= im.len(), "allocation beyond the input");
+                assert_eq!(d.pixels.len(), d.len() * d.rows * d.cols);
+                assert!(d.pixels.len() <= im.len(), "allocation beyond the input");
                 assert!(d.labels.iter().all(|&l| l <= 9));
             }
             Err(e) => {
@@ -501,7 +504,7 @@ fn mutated_bundled_files_never_panic() {
             }
         }
         match Mnist::parse(&b) {
-            Ok(m) => assert!(m.train_len <= m.data.len() && m.data.images.len() <= b.len()),
+            Ok(m) => assert!(m.train_len <= m.data.len() && m.data.pixels.len() <= b.len()),
             Err(_) => rejected += 1,
         }
     }
@@ -752,4 +755,25 @@ fn the_same_seed_gives_the_same_augmented_image() {
     aug.apply(&src, &mut a, R, C, &mut rng);
     aug.apply(&src, &mut b, R, C, &mut rng);
     assert_ne!(a, b);
+}
+
+#[test]
+fn stored_bytes_augment_exactly_as_their_f32_images() {
+    // Pixels are stored as bytes and converted per batch: the same floats as converting first.
+    let m = Mnist::parse(BUNDLED).unwrap();
+    let test = m.test();
+    let aug = Augment {
+        max_rotate_deg: 20.0,
+        max_shift: 2.0,
+        zoom: (0.9, 1.1),
+        contrast: (0.8, 1.2),
+        ..Augment::default()
+    };
+    let (mut a, mut b) = (vec![0.0; 784], vec![0.0; 784]);
+    for i in 0..50 {
+        aug.apply(test.bytes(i), &mut a, 28, 28, &mut Rng::new(i as u64));
+        aug.apply(&test.image(i)[..], &mut b, 28, 28, &mut Rng::new(i as u64));
+        assert_eq!(a, b, "image {i}");
+        assert!(a.iter().any(|&x| x > 0.5));
+    }
 }

@@ -8,8 +8,6 @@
 //! prints "SKIPPED: no GPU adapter" and returns.
 #![cfg(feature = "webgpu")]
 
-mod common;
-
 use cnn_lab::backend::gpu::Gpu;
 use cnn_lab::backend::Cpu;
 use cnn_lab::data::mnist::Mnist;
@@ -18,7 +16,6 @@ use cnn_lab::nn::engine::{Device, Engine, ModelSpec, TrainRequest};
 use cnn_lab::nn::models::AutoencoderConfig;
 use cnn_lab::nn::{LayerSpec, ModelKind, OptimizerConfig, TrainConfig, Trainer};
 use cnn_lab::rng::Rng;
-use common::*;
 
 async fn gpu() -> Option<Gpu> {
     match Gpu::new().await {
@@ -47,7 +44,9 @@ fn digits() -> Mnist {
     let (train, test) = (48, 16);
     Mnist {
         data: Dataset {
-            images: uniform(&mut rng, (train + test) * 784, 0.0, 1.0),
+            pixels: (0..(train + test) * 784)
+                .map(|_| rng.below(256) as u8)
+                .collect(),
             labels: (0..train + test).map(|_| rng.below(10) as u8).collect(),
             rows: 28,
             cols: 28,
@@ -137,7 +136,7 @@ async fn a_lost_gpu_moves_the_run_to_the_cpu_and_nothing_is_lost() {
         want_test.loss
     );
     // The model keeps working on the CPU after the run.
-    let images = e.reconstruct(&data.test().images[..784]).await.unwrap();
+    let images = e.reconstruct(&data.test().images()[..784]).await.unwrap();
     assert_eq!(images.len(), 784);
 }
 
@@ -172,7 +171,7 @@ async fn several_steps_read_back_once() {
     let Some(gpu) = gpu().await else { return };
     let mut rng = Rng::new(9);
     let data = Dataset {
-        images: uniform(&mut rng, 40 * 784, 0.0, 1.0),
+        pixels: (0..40 * 784).map(|_| rng.below(256) as u8).collect(),
         labels: vec![0; 40],
         rows: 28,
         cols: 28,
@@ -263,7 +262,7 @@ fn timing_readback_every_step_or_every_ten() {
     };
     let mut rng = Rng::new(2);
     let data = Dataset {
-        images: uniform(&mut rng, 64 * 20 * 784, 0.0, 1.0),
+        pixels: (0..64 * 20 * 784).map(|_| rng.below(256) as u8).collect(),
         labels: vec![0; 64 * 20],
         rows: 28,
         cols: 28,

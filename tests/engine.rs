@@ -228,7 +228,7 @@ fn classes_noise_and_vae_codes() {
         beta: 1.0,
     };
     let mut v = Engine::new(Device::Cpu, &spec, 1, &data).unwrap();
-    let two = &data.test().images[..2 * 784];
+    let two = &data.test().first(2).images();
     let (mu, logvar) = block_on(v.encode(two)).unwrap();
     assert_eq!((mu.len(), logvar.map(|l| l.len())), (8, Some(8)));
     let s = block_on(v.sample(3, 7)).unwrap();

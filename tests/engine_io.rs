@@ -54,7 +54,7 @@ fn trained(data: &Mnist, seed: u64) -> Engine {
 fn export_then_import_predicts_the_same_and_bad_files_change_nothing() {
     let data = mnist();
     let mut a = trained(&data, 1);
-    let digits: Vec<f32> = data.test().images[..784 * 5].to_vec();
+    let digits: Vec<f32> = data.test().first(5).images();
     let before = block_on(a.predict(&digits)).unwrap();
     let file = block_on(a.export());
 
@@ -112,8 +112,8 @@ fn four_idx_files_become_the_digits_or_a_clear_message() {
     assert_eq!((d.train().len(), d.test().len()), (3, 2));
     assert_eq!(d.train().labels, &[1, 2, 3]);
     assert_eq!(d.test().labels, &[7, 9]);
-    assert!(d.train().images.iter().all(|&p| p == 1.0));
-    assert!(d.test().images.iter().all(|&p| p == 0.0));
+    assert!(d.train().images().iter().all(|&p| p == 1.0));
+    assert!(d.test().images().iter().all(|&p| p == 0.0));
     // the engine trains on them
     let mut e = Engine::new(Device::Cpu, &small_cnn(), 1, &d).unwrap();
     let req = TrainRequest {

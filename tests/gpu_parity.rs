@@ -619,10 +619,10 @@ async fn training_steps_match_cpu_with_one_submit_per_step_and_flat_memory() {
     no_errors(&gpu);
 }
 
-/// Synthetic 28x28 digits (uniform pixels, random labels): enough to compare the two backends.
+/// Synthetic 28x28 digits (uniform pixel bytes, random labels): enough to compare the two backends.
 fn synthetic(rng: &mut Rng, len: usize) -> Dataset {
     Dataset {
-        images: uniform(rng, len * 28 * 28, 0.0, 1.0),
+        pixels: (0..len * 28 * 28).map(|_| rng.below(256) as u8).collect(),
         labels: (0..len).map(|_| rng.below(10) as u8).collect(),
         rows: 28,
         cols: 28,

@@ -93,7 +93,7 @@ fn reference_cnn_reaches_97_percent_within_10_epochs() {
 
     // Inference calls on the trained model agree with evaluate().
     let test = t.test.clone();
-    let probs = block_on(t.predict(&test.images[..100 * 784])).unwrap();
+    let probs = block_on(t.predict(&test.all().first(100).images())).unwrap();
     let mut correct = 0;
     for (p, &label) in probs.chunks(10).zip(&test.labels) {
         assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-4);
@@ -103,7 +103,7 @@ fn reference_cnn_reaches_97_percent_within_10_epochs() {
     assert!(correct >= 93, "{correct} of the first 100 test digits");
     let (shape, w) = block_on(t.first_filters()).unwrap();
     assert_eq!((shape, w.len()), (vec![8, 1, 3, 3], 72));
-    let acts = block_on(t.activations(test.all().image(0)));
+    let acts = block_on(t.activations(&test.all().image(0)));
     let dims: Vec<_> = acts.iter().map(|a| a.dims).collect();
     assert_eq!(
         dims,
@@ -139,7 +139,7 @@ fn dense_autoencoder_test_mse_at_most_0_02_after_10_epochs() {
 
     // reconstruct = decode(encode(x)), and its MSE matches the evaluation's.
     let test = t.test.clone();
-    let x = &test.images[..50 * 784];
+    let x = &test.all().first(50).images();
     let rec = block_on(t.reconstruct(x)).unwrap();
     let codes = block_on(t.encode(x)).unwrap();
     assert_eq!(codes.len(), 50 * 32);
@@ -291,7 +291,7 @@ fn denoising_conv_autoencoder_removes_noise() {
     }
     let clean_mse = block_on(t.evaluate()).loss;
     let test = t.test.clone();
-    let clean = &test.images[..200 * 784];
+    let clean = &test.all().first(200).images();
     let mut noisy = vec![0.0; clean.len()];
     let mut rng = Rng::new(9);
     for (src, dst) in clean.chunks(784).zip(noisy.chunks_mut(784)) {

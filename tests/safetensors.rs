@@ -379,7 +379,7 @@ fn deep_and_autoencoder_names_cover_every_tensor() {
 #[test]
 fn export_then_import_reproduces_identical_predictions() {
     let data = mnist();
-    let images = &data.test().images[..16 * 784];
+    let images = &data.test().first(16).images();
     let mut a = model(&reference(), 1);
     let mut b = model(&reference(), 2);
     let pa = predict(&mut a, images);
@@ -742,7 +742,7 @@ fn python_numpy_forward_pass_reproduces_the_lab_predictions() {
     let mut t = Trainer::new(Cpu::new(), &reference(), cfg, train, test);
     while block_on(t.step()).is_some() {}
     let n = 100;
-    let images = &data.test().images[..n * 784];
+    let images = &data.test().first(n).images();
     let labels = &data.test().labels[..n];
     let probs = block_on(t.predict(images)).expect("classifier");
     let correct = (0..n)

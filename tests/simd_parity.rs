@@ -194,6 +194,8 @@ fn pooling() {
     let cpu = Cpu::new();
     let mut rng = Rng::new(13);
     let mut shapes = pool_shapes();
+    // 2x2 windows in rows long enough for the four-window SIMD groups, with and without a tail.
+    shapes.extend([pool(2, 3, (28, 28), 2, 2), pool(1, 2, (15, 19), 2, 2)]);
     for _ in 0..30 {
         let k = 1 + rng.below(4);
         shapes.push(pool(

@@ -1,12 +1,32 @@
 //! Augmentations of one single-channel image, `rows x cols` row-major f32 in [0, 1], written from
-//! `src` into `dst` (same length). Random ones draw from a caller's seeded [`Rng`], so the same seed
-//! gives the same images.
+//! `src` into `dst` (same length). The geometric ones, and so [`Augment::apply`], also read a
+//! dataset's stored bytes directly ([`Pixel`]). Random ones draw from a caller's seeded [`Rng`], so
+//! the same seed gives the same images.
 //!
 //! Geometry is resampled bilinearly about the image centre ((cols-1)/2, (rows-1)/2), with zeros
 //! (background) outside the source. Screen coordinates: x to the right, y downwards; a positive
 //! angle turns the picture counter-clockwise as seen on screen.
 
 use crate::rng::Rng;
+
+/// A source pixel: f32 already in [0, 1], or a stored byte mapped by [`super::unit`].
+pub trait Pixel: Copy {
+    fn unit(self) -> f32;
+}
+
+impl Pixel for f32 {
+    #[inline]
+    fn unit(self) -> f32 {
+        self
+    }
+}
+
+impl Pixel for u8 {
+    #[inline]
+    fn unit(self) -> f32 {
+        super::unit(self)
+    }
+}
 
 /// A geometric transform: mirror (optional) first, then rotate and scale about the centre, then
 /// shift. The identity is `Geometry::default()`.
@@ -34,7 +54,7 @@ impl Default for Geometry {
 }
 
 /// Resamples `src` through `g`. Each output pixel looks up where it came from (the inverse map).
-pub fn warp(src: &[f32], dst: &mut [f32], rows: usize, cols: usize, g: &Geometry) {
+pub fn warp<P: Pixel>(src: &[P], dst: &mut [f32], rows: usize, cols: usize, g: &Geometry) {
     assert_eq!(src.len(), rows * cols, "src size");
     assert_eq!(dst.len(), rows * cols, "dst size");
     assert!(g.scale > 0.0, "scale must be positive");
@@ -54,14 +74,14 @@ pub fn warp(src: &[f32], dst: &mut [f32], rows: usize, cols: usize, g: &Geometry
 }
 
 /// The source at fractional position (y, x); zero outside the image.
-fn bilinear(src: &[f32], rows: usize, cols: usize, y: f32, x: f32) -> f32 {
+fn bilinear<P: Pixel>(src: &[P], rows: usize, cols: usize, y: f32, x: f32) -> f32 {
     let (y0, x0) = (y.floor(), x.floor());
     let (fy, fx) = (y - y0, x - x0);
     let at = |r: f32, c: f32| {
         if r < 0.0 || c < 0.0 || r >= rows as f32 || c >= cols as f32 {
             0.0
         } else {
-            src[r as usize * cols + c as usize]
+            src[r as usize * cols + c as usize].unit()
         }
     };
     let top = at(y0, x0) * (1.0 - fx) + at(y0, x0 + 1.0) * fx;
@@ -221,7 +241,14 @@ impl Default for Augment {
 
 impl Augment {
     /// One random geometric transform, then contrast, then the noises, in that order.
-    pub fn apply(&self, src: &[f32], dst: &mut [f32], rows: usize, cols: usize, rng: &mut Rng) {
+    pub fn apply<P: Pixel>(
+        &self,
+        src: &[P],
+        dst: &mut [f32],
+        rows: usize,
+        cols: usize,
+        rng: &mut Rng,
+    ) {
         let (rot, shift) = (self.max_rotate_deg, self.max_shift);
         let g = Geometry {
             angle_deg: between(rng, (-rot, rot)),

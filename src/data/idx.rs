@@ -10,7 +10,7 @@
 //! count). Every size is checked against the byte length before anything is allocated, so a lying
 //! header cannot ask for more memory than the file itself occupies; no input makes this panic.
 
-use super::{DataError, Dataset, MAX_SIDE};
+use super::{DataError, Dataset, View, MAX_SIDE};
 
 pub const IMAGES_MAGIC: u32 = 0x0000_0803;
 pub const LABELS_MAGIC: u32 = 0x0000_0801;
@@ -103,6 +103,12 @@ pub fn parse_labels(bytes: &[u8]) -> Result<&[u8], DataError> {
 
 /// Loads a matching pair of IDX files (e.g. train-images-idx3-ubyte and train-labels-idx1-ubyte).
 pub fn load(images: &[u8], labels: &[u8]) -> Result<Dataset, DataError> {
+    let v = view(images, labels)?;
+    Ok(Dataset::from_bytes(v.pixels, v.labels, v.rows, v.cols))
+}
+
+/// Checks a matching pair of IDX files and views their samples in place, without a copy.
+pub fn view<'a>(images: &'a [u8], labels: &'a [u8]) -> Result<View<'a>, DataError> {
     let (n, rows, cols, pixels) = parse_images(images)?;
     let labels = parse_labels(labels)?;
     if labels.len() != n {
@@ -111,7 +117,12 @@ pub fn load(images: &[u8], labels: &[u8]) -> Result<Dataset, DataError> {
             labels: labels.len(),
         });
     }
-    Ok(Dataset::from_bytes(pixels, labels, rows, cols))
+    Ok(View {
+        pixels,
+        labels,
+        rows,
+        cols,
+    })
 }
 
 pub(crate) fn check_dims(

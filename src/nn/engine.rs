@@ -361,7 +361,7 @@ impl Engine {
             optimizer: OptimizerConfig::adam(1e-3),
         };
         // The real training set arrives with each run (`begin`); one digit stands in until then.
-        let (train, test) = (owned(first(data.train(), 1)), owned(data.test()));
+        let (train, test) = (owned(data.train().first(1)), owned(data.test()));
         let any = match device {
             Device::Cpu => Any::Cpu(Trainer::new(Cpu::new(), &kind, cfg, train, test)),
             #[cfg(feature = "webgpu")]
@@ -420,7 +420,7 @@ impl Engine {
         }
         let mut train = select(data.train(), req.classes.as_deref());
         if let Some(n) = req.train_size {
-            train.images.truncate(n * train.rows * train.cols);
+            train.pixels.truncate(n * train.rows * train.cols);
             train.labels.truncate(n);
         }
         if req.batch == 0 || req.batch > train.len() {
@@ -528,7 +528,7 @@ impl Engine {
             ));
         };
         let empty = |d: &Dataset| Dataset {
-            images: Vec::new(),
+            pixels: Vec::new(),
             labels: Vec::new(),
             rows: d.rows,
             cols: d.cols,
@@ -685,7 +685,7 @@ impl Engine {
         let n = self.test_size;
         dispatch!(&mut self.any, t => {
             let all = n.filter(|&n| n > 0 && n < t.test.len()).map(|n| {
-                let part = owned(first(t.test.all(), n));
+                let part = owned(t.test.all().first(n));
                 std::mem::replace(&mut t.test, part)
             });
             let ev = t.evaluate().await;
@@ -707,19 +707,21 @@ impl Engine {
             return Err("only a classifier has a test accuracy".into());
         }
         let test = dispatch!(&self.any, t => t.test.clone());
-        let images = match transform {
-            None => test.images.clone(),
-            Some((rotate, shift)) => moved(&test, rotate, shift),
-        };
+        // The same seeded moves, image after image, whatever the chunk size.
+        let mut rng = Rng::new(0x5EED);
         let mut report = TestReport {
             accuracy: 0.0,
             confusion: vec![0; CLASSES * CLASSES],
             misclassified: Vec::new(),
         };
-        let px = test.rows * test.cols;
         let chunk = 250;
-        for (c, part) in images.chunks(chunk * px).enumerate() {
-            let probs = self.predict(part).await?;
+        for c in 0..test.len().div_ceil(chunk) {
+            let part = test.slice(c * chunk..test.len().min((c + 1) * chunk));
+            let images = match transform {
+                None => part.images(),
+                Some((rotate, shift)) => moved(part, rotate, shift, &mut rng),
+            };
+            let probs = self.predict(&images).await?;
             for (j, p) in probs.chunks(CLASSES).enumerate() {
                 let index = c * chunk + j;
                 let (label, pred) = (test.labels[index], argmax(p) as u8);
@@ -898,8 +900,8 @@ pub fn idx_digits(
     test_labels: &[u8],
 ) -> Result<Mnist, String> {
     use crate::data::idx;
-    let train = idx::load(train_images, train_labels).map_err(|e| format!("training set: {e}"))?;
-    let test = idx::load(test_images, test_labels).map_err(|e| format!("test set: {e}"))?;
+    let train = idx::view(train_images, train_labels).map_err(|e| format!("training set: {e}"))?;
+    let test = idx::view(test_images, test_labels).map_err(|e| format!("test set: {e}"))?;
     for (name, d) in [("training", &train), ("test", &test)] {
         if (d.rows, d.cols) != (INPUT.1, INPUT.2) {
             return Err(format!(
@@ -908,13 +910,10 @@ pub fn idx_digits(
             ));
         }
     }
-    let train_len = train.len();
-    let mut data = train;
-    data.images.extend_from_slice(&test.images);
-    data.labels.extend_from_slice(&test.labels);
+    // One copy of the files' bytes (a full MNIST download: 55 MB), allocated once.
     Ok(Mnist {
-        data,
-        train_len,
+        data: Dataset::concat(&[train, test]),
+        train_len: train.len(),
         seed: 0,
     })
 }
@@ -930,14 +929,6 @@ fn check_images(images: &[f32]) -> Result<(), String> {
     Ok(())
 }
 
-fn first(view: View<'_>, n: usize) -> View<'_> {
-    View {
-        images: &view.images[..n * view.pixels()],
-        labels: &view.labels[..n],
-        ..view
-    }
-}
-
 /// The digits of `view` whose label is in `classes` (all without a filter).
 fn select(view: View<'_>, classes: Option<&[u8]>) -> Dataset {
     let Some(classes) = classes else {
@@ -945,32 +936,31 @@ fn select(view: View<'_>, classes: Option<&[u8]>) -> Dataset {
     };
     let px = view.pixels();
     let mut out = Dataset {
-        images: Vec::new(),
+        pixels: Vec::new(),
         labels: Vec::new(),
         rows: view.rows,
         cols: view.cols,
     };
     for (i, &label) in view.labels.iter().enumerate() {
         if classes.contains(&label) {
-            out.images
-                .extend_from_slice(&view.images[i * px..(i + 1) * px]);
+            out.pixels
+                .extend_from_slice(&view.pixels[i * px..(i + 1) * px]);
             out.labels.push(label);
         }
     }
     out
 }
 
-fn moved(test: &Dataset, rotate: f32, shift: f32) -> Vec<f32> {
+fn moved(test: View<'_>, rotate: f32, shift: f32, rng: &mut Rng) -> Vec<f32> {
     let aug = Augment {
         max_rotate_deg: rotate,
         max_shift: shift,
         ..Augment::default()
     };
-    let mut rng = Rng::new(0x5EED);
-    let px = test.rows * test.cols;
-    let mut out = vec![0.0; test.images.len()];
-    for (src, dst) in test.images.chunks(px).zip(out.chunks_mut(px)) {
-        aug.apply(src, dst, test.rows, test.cols, &mut rng);
+    let px = test.pixels();
+    let mut out = vec![0.0; test.pixels.len()];
+    for (src, dst) in test.pixels.chunks(px).zip(out.chunks_mut(px)) {
+        aug.apply(src, dst, test.rows, test.cols, rng);
     }
     out
 }

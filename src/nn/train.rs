@@ -13,7 +13,7 @@ use crate::rng::Rng;
 /// An owned copy of a view (the trainer keeps its data for the whole run).
 pub fn owned(view: View<'_>) -> Dataset {
     Dataset {
-        images: view.images.to_vec(),
+        pixels: view.pixels.to_vec(),
         labels: view.labels.to_vec(),
         rows: view.rows,
         cols: view.cols,
@@ -503,20 +503,21 @@ mod tests {
     /// 4x4 images: class 0 lights the top half, class 1 the bottom half, plus noise.
     fn halves(n: usize, seed: u64) -> Dataset {
         let mut rng = Rng::new(seed);
-        let mut images = Vec::new();
+        let mut pixels = Vec::new();
         let mut labels = Vec::new();
         for i in 0..n {
             let label = (i % 2) as u8;
             for r in 0..4 {
                 for _ in 0..4 {
                     let lit = (r < 2) == (label == 0);
-                    images.push(if lit { 0.8 } else { 0.1 } + 0.2 * rng.uniform());
+                    let v = if lit { 0.8 } else { 0.1 } + 0.2 * rng.uniform();
+                    pixels.push((v * 255.0).round() as u8);
                 }
             }
             labels.push(label);
         }
         Dataset {
-            images,
+            pixels,
             labels,
             rows: 4,
             cols: 4,
@@ -585,7 +586,7 @@ mod tests {
         assert!(norms.iter().all(|n| n.1.is_finite() && n.1 > 0.0));
         let (shape, w) = block_on(t.first_filters()).unwrap();
         assert_eq!((shape, w.len()), (vec![3, 1, 3, 3], 27));
-        assert!(block_on(t.reconstruct(t.test.clone().all().image(0))).is_none());
+        assert!(block_on(t.reconstruct(&t.test.clone().all().image(0))).is_none());
     }
 
     #[test]

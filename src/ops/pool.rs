@@ -152,9 +152,13 @@ fn max_backward_2x2(g: &Pool2dGeom, x: &[f32], dy: &[f32], dx: &mut [f32]) {
             let r0 = 2 * oy * w;
             let (top, bottom) = (&xp[r0..r0 + w], &xp[r0 + w..r0 + 2 * w]);
             let (dtop, dbottom) = dxp[r0..r0 + 2 * w].split_at_mut(w);
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            let done = max_backward_2x2_quads(top, bottom, dyrow, dtop, dbottom);
+            #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+            let done = 0;
             let windows = top.chunks_exact(2).zip(bottom.chunks_exact(2));
             let grads = dtop.chunks_exact_mut(2).zip(dbottom.chunks_exact_mut(2));
-            for ((&d, (t, b)), (dt, db)) in dyrow.iter().zip(windows).zip(grads) {
+            for ((&d, (t, b)), (dt, db)) in dyrow.iter().zip(windows).zip(grads).skip(done) {
                 // The first maximum, with selects instead of a dynamically indexed array.
                 let (mut m, mut best) = (t[0], 0);
                 for (i, v) in [(1, t[1]), (2, b[0]), (3, b[1])] {
@@ -168,6 +172,51 @@ fn max_backward_2x2(g: &Pool2dGeom, x: &[f32], dy: &[f32], dx: &mut [f32]) {
             }
         }
     }
+}
+
+/// The first `4 * (dy.len() / 4)` windows of one output row of [`max_backward_2x2`], four at a
+/// time: the windows' four corners are gathered into four vectors, and the running maximum takes a
+/// later corner only when strictly greater, as the scalar loop does. Returns the windows done.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn max_backward_2x2_quads(
+    top: &[f32],
+    bottom: &[f32],
+    dy: &[f32],
+    dtop: &mut [f32],
+    dbottom: &mut [f32],
+) -> usize {
+    use core::arch::wasm32::*;
+    let quads = dy.len() / 4;
+    let len = 8 * quads;
+    assert!(top.len() >= len && bottom.len() >= len && dtop.len() >= len && dbottom.len() >= len);
+    // SAFETY (every load and store): i + 4 <= 8 * quads <= the row's length (asserted above), and
+    // 4 * q + 4 <= dy.len(); v128 loads and stores may be unaligned.
+    let load = |s: &[f32], i: usize| unsafe { v128_load(s.as_ptr().add(i).cast()) };
+    let store = |s: &mut [f32], i: usize, v| unsafe { v128_store(s.as_mut_ptr().add(i).cast(), v) };
+    for q in 0..quads {
+        let (t0, t1) = (load(top, 8 * q), load(top, 8 * q + 4));
+        let (b0, b1) = (load(bottom, 8 * q), load(bottom, 8 * q + 4));
+        // Corners (0, 0), (0, 1), (1, 0), (1, 1) of four windows: the reference's order.
+        let c0 = i32x4_shuffle::<0, 2, 4, 6>(t0, t1);
+        let c1 = i32x4_shuffle::<1, 3, 5, 7>(t0, t1);
+        let c2 = i32x4_shuffle::<0, 2, 4, 6>(b0, b1);
+        let c3 = i32x4_shuffle::<1, 3, 5, 7>(b0, b1);
+        let gt1 = f32x4_gt(c1, c0);
+        let m = v128_bitselect(c1, c0, gt1);
+        let gt2 = f32x4_gt(c2, m);
+        let m = v128_bitselect(c2, m, gt2);
+        let gt3 = f32x4_gt(c3, m);
+        let d = load(dy, 4 * q);
+        let g0 = v128_andnot(d, v128_or(v128_or(gt1, gt2), gt3));
+        let g1 = v128_and(d, v128_andnot(v128_andnot(gt1, gt2), gt3));
+        let g2 = v128_and(d, v128_andnot(gt2, gt3));
+        let g3 = v128_and(d, gt3);
+        store(dtop, 8 * q, i32x4_shuffle::<0, 4, 1, 5>(g0, g1));
+        store(dtop, 8 * q + 4, i32x4_shuffle::<2, 6, 3, 7>(g0, g1));
+        store(dbottom, 8 * q, i32x4_shuffle::<0, 4, 1, 5>(g2, g3));
+        store(dbottom, 8 * q + 4, i32x4_shuffle::<2, 6, 3, 7>(g2, g3));
+    }
+    4 * quads
 }
 
 pub fn max_backward(g: &Pool2dGeom, x: &[f32], dy: &[f32], dx: &mut [f32]) {
