@@ -23,6 +23,17 @@ impl Rng {
         }
     }
 
+    /// The generator's state, to continue its stream elsewhere (`from_state`).
+    pub fn state(&self) -> [u32; 4] {
+        self.s
+    }
+
+    /// A generator continuing from `state()`; None for the all-zero state, which xoshiro never
+    /// reaches.
+    pub fn from_state(s: [u32; 4]) -> Option<Rng> {
+        (s != [0; 4]).then_some(Rng { s })
+    }
+
     pub fn next_u32(&mut self) -> u32 {
         let s = &mut self.s;
         let result = s[0].wrapping_add(s[3]).rotate_left(7).wrapping_add(s[0]);

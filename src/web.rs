@@ -457,13 +457,29 @@ fn parse_augment(a: &JsValue, noise: &JsValue) -> Res<Option<Augment>> {
     Ok((aug != Augment::default()).then_some(aug))
 }
 
-/// Starts a run on the slot's model; `{ stepsPerEpoch }`.
+/// Starts a run on the slot's model; `{ stepsPerEpoch, fromStep, fromEpoch }`. With
+/// `request.resumeFrom` (a checkpoint's bytes, `checkpoint_model`) the run continues the one saved
+/// there, for `request.epochs` more epochs; `fromStep` and `fromEpoch` are what it had done.
 #[wasm_bindgen]
 pub async fn begin_train(slot: String, request: JsValue) -> Res<JsValue> {
     let req = parse_train(&request)?;
     let data = data()?;
-    let steps = with_slot(slot, async |e| e.begin(&req, &data).await).await?;
-    Ok(obj(&[("stepsPerEpoch", steps.into())]))
+    let from = field(&request, "resumeFrom");
+    let (steps, from_step, from_epoch) = if from.is_undefined() || from.is_null() {
+        let steps = with_slot(slot, async |e| e.begin(&req, &data).await).await?;
+        (steps, 0, 0)
+    } else {
+        let bytes = from
+            .dyn_into::<Uint8Array>()
+            .map_err(|_| JsError::new("resumeFrom: expected a checkpoint's bytes (Uint8Array)"))?
+            .to_vec();
+        with_slot(slot, async |e| e.resume(&req, &data, &bytes).await).await?
+    };
+    Ok(obj(&[
+        ("stepsPerEpoch", steps.into()),
+        ("fromStep", (from_step as f64).into()),
+        ("fromEpoch", from_epoch.into()),
+    ]))
 }
 
 /// Trains for about `budget_ms` (at least one step), stopping early at the end of an epoch, with
@@ -668,6 +684,13 @@ pub async fn sample(slot: String, count: u32, seed: f64) -> Res<Vec<f32>> {
 #[wasm_bindgen]
 pub async fn export_model(slot: String) -> Res<Vec<u8>> {
     with_slot(slot, async |e| Ok(e.export().await)).await
+}
+
+/// The slot's run as a checkpoint: the model file plus the optimizer state and the run's position
+/// (src/io/state.rs), for `begin_train`'s `resumeFrom`; `import_model` reads its weights.
+#[wasm_bindgen]
+pub async fn checkpoint_model(slot: String) -> Res<Vec<u8>> {
+    with_slot(slot, async |e| Ok(e.checkpoint().await)).await
 }
 
 /// Loads safetensors bytes into the slot's model, or fails with a message and changes nothing.

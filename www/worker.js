@@ -68,9 +68,11 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 async function train(msg) {
   const { id, type, slot, ...request } = msg;
   if (runs.has(slot)) throw new Error(`slot ${slot} is already training`);
-  const { stepsPerEpoch } = await engine(() => wasm.begin_train(slot, request));
+  // with request.resumeFrom (an epoch event's checkpoint) the run continues the one saved there;
+  // its steps and epochs are still counted from 0 for the page
+  const { stepsPerEpoch, fromStep, fromEpoch } = await engine(() => wasm.begin_train(slot, request));
   runs.set(slot, {
-    id, epochs: request.epochs ?? 1, batch: request.batch ?? 32, stepsPerEpoch,
+    id, epochs: request.epochs ?? 1, batch: request.batch ?? 32, stepsPerEpoch, fromStep, fromEpoch,
     paused: false, stopped: false, metrics: {}, epochsDone: 0, lastPost: 0,
   });
   loop();
@@ -102,7 +104,7 @@ async function slice(slot, run) {
     r = await engine(() => wasm.train_steps(slot, SLICE_MS));
     if (r.lost) deviceLost(slot, r.lost);
     if (runs.get(slot) !== run) return; // stopped or replaced (createModel) meanwhile
-    const p = r.progress;
+    const p = r.progress && { ...r.progress, step: r.progress.step - run.fromStep, epoch: r.progress.epoch - run.fromEpoch };
     if (p) {
       const now = performance.now();
       if (r.epochEnded || r.done || now - run.lastPost >= PROGRESS_MS) {
@@ -114,8 +116,9 @@ async function slice(slot, run) {
       if (r.epochEnded) {
         run.epochsDone = p.epoch;
         run.metrics = await engine(() => wasm.test_metrics(slot));
-        // the weights as they are at this epoch's end, for the page's per-epoch checkpoints
-        const model = await engine(() => wasm.export_model(slot)).catch(() => undefined);
+        // the run as it is at this epoch's end (weights, optimizer state, position), for the
+        // page's per-epoch checkpoints: importModel reads its weights, train { resumeFrom } goes on
+        const model = await engine(() => wasm.checkpoint_model(slot)).catch(() => undefined);
         postMessage({ type: "epoch", slot, epoch: p.epoch, test: run.metrics, model }, model ? [model.buffer] : []);
       }
     }

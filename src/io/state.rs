@@ -18,12 +18,23 @@
 //! Import is all or nothing: the whole file is checked (names, dtypes, shapes against the current
 //! architecture, finite values) before the first value is written, so a rejected file leaves the
 //! model exactly as it was. PyTorch's `num_batches_tracked` counters are accepted and ignored.
+//!
+//! A *checkpoint* (the page's per-epoch save, [`export_checkpoint`]) is a model file plus what a
+//! run needs to continue exactly: each parameter's optimizer state as
+//! `"__optim__.{name}.{exp_avg|exp_avg_sq|momentum_buffer}"` (PyTorch's names for Adam's moments and
+//! SGD's momentum) and the run's position in `__metadata__` under `"cnn_lab.*"` keys. The model
+//! import ignores the `__optim__.` tensors; the model file a notebook gets (`export_safetensors`)
+//! has none of them.
 
 use super::safetensors::{self, F32Tensor, SafetensorsError};
 use crate::backend::Backend;
 use crate::nn::layer::{Layer, Param};
 use crate::nn::models::Model;
+use crate::nn::train::PositionParts;
 use std::fmt;
+
+/// The name prefix of a checkpoint's optimizer tensors.
+pub const OPTIM_PREFIX: &str = "__optim__.";
 
 /// One exported tensor.
 #[derive(Clone, Debug, PartialEq)]
@@ -189,6 +200,8 @@ pub enum ImportError {
         name: String,
         index: usize,
     },
+    /// A checkpoint's run state (optimizer tensors or position) does not fit.
+    Checkpoint(String),
 }
 
 impl fmt::Display for ImportError {
@@ -218,6 +231,7 @@ impl fmt::Display for ImportError {
             NegativeVariance { name, index } => {
                 write!(f, "tensor \"{name}\" holds a negative variance at index {index}")
             }
+            Checkpoint(why) => write!(f, "the checkpoint's training state is unusable: {why}"),
         }
     }
 }
@@ -274,7 +288,8 @@ pub fn import_safetensors<B: Backend>(
     }
     for t in &file.tensors {
         let known = wanted.iter().any(|(n, _)| *n == t.name);
-        if !known && !t.name.ends_with("num_batches_tracked") {
+        let extra = t.name.ends_with("num_batches_tracked") || t.name.starts_with(OPTIM_PREFIX);
+        if !known && !extra {
             return Err(ImportError::Unexpected {
                 name: t.name.clone(),
             });
@@ -292,4 +307,216 @@ pub fn import_safetensors<B: Backend>(
         }
     });
     Ok(())
+}
+
+/// What a checkpoint holds besides the weights: the run it continues.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunCheckpoint {
+    /// "adam" or "sgd".
+    pub optimizer: &'static str,
+    /// The model's seed, which also fixes the order of the training digits in each epoch.
+    pub seed: u64,
+    pub batch: usize,
+    /// The number of training digits of the run (the data order depends on it).
+    pub train_len: usize,
+    pub position: PositionParts,
+}
+
+/// The names of one parameter's optimizer state buffers, in `Param::state` order.
+fn state_names(optimizer: &str) -> &'static [&'static str] {
+    match optimizer {
+        "adam" => &["exp_avg", "exp_avg_sq"],
+        _ => &["momentum_buffer"],
+    }
+}
+
+/// The tensors of the model and each parameter's optimizer state (parameters that have taken no
+/// step yet have none), with `run` in the metadata.
+pub async fn export_checkpoint<B: Backend>(
+    be: &B,
+    model: &mut Model<B>,
+    run: &RunCheckpoint,
+) -> Vec<u8> {
+    let mut tensors = export_tensors(be, model).await;
+    let names = state_names(run.optimizer);
+    let mut copies = Vec::new();
+    walk(be, model, &mut |name, shape, slot| {
+        let Slot::Param(p) = slot else { return };
+        assert!(
+            p.state.is_empty() || p.state.len() == names.len(),
+            "{name}: optimizer state of another optimizer"
+        );
+        for (s, buf) in names.iter().zip(&p.state) {
+            let (zero, mut copy) = (be.zeros(be.len(buf)), be.zeros(be.len(buf)));
+            be.add(buf, &zero, &mut copy);
+            copies.push((format!("{OPTIM_PREFIX}{name}.{s}"), shape.clone(), copy));
+        }
+    });
+    for (name, shape, buf) in copies {
+        let values = be.read(&buf).await;
+        tensors.push(NamedTensor {
+            name,
+            shape,
+            values,
+        });
+    }
+    let views: Vec<F32Tensor> = tensors
+        .iter()
+        .map(|t| F32Tensor {
+            name: &t.name,
+            shape: &t.shape,
+            values: &t.values,
+        })
+        .collect();
+    let p = &run.position;
+    let words = |r: [u32; 4]| r.map(|w| w.to_string()).join(" ");
+    let fields = [
+        ("cnn_lab.checkpoint", "1".to_string()),
+        ("cnn_lab.optimizer", run.optimizer.to_string()),
+        ("cnn_lab.seed", run.seed.to_string()),
+        ("cnn_lab.batch", run.batch.to_string()),
+        ("cnn_lab.train_len", run.train_len.to_string()),
+        ("cnn_lab.step", p.step.to_string()),
+        ("cnn_lab.epoch", p.epoch.to_string()),
+        ("cnn_lab.cursor", p.cursor.to_string()),
+        ("cnn_lab.opt_t", p.opt_t.to_string()),
+        ("cnn_lab.aug_rng", words(p.aug_rng)),
+        ("cnn_lab.eps_rng", words(p.eps_rng)),
+    ];
+    let mut metadata = vec![("format", "pt")];
+    metadata.extend(fields.iter().map(|(k, v)| (*k, v.as_str())));
+    safetensors::write(&views, &metadata)
+}
+
+/// The run a checkpoint continues; None for a plain model file.
+pub fn read_checkpoint(bytes: &[u8]) -> Result<Option<RunCheckpoint>, ImportError> {
+    let file = safetensors::parse(bytes)?;
+    let meta = |key: &str| {
+        let v = file.metadata.iter().find(|(k, _)| k == key).map(|kv| &kv.1);
+        v.ok_or_else(|| ImportError::Checkpoint(format!("no {key}")))
+    };
+    if meta("cnn_lab.checkpoint").is_err() {
+        return Ok(None);
+    }
+    fn number<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, ImportError> {
+        v.parse()
+            .map_err(|_| ImportError::Checkpoint(format!("{key} is {v:?}")))
+    }
+    let n = |key: &str| meta(key).and_then(|v| number::<u64>(key, v));
+    let rng = |key: &str| -> Result<[u32; 4], ImportError> {
+        let v = meta(key)?;
+        let words: Vec<u32> = v
+            .split(' ')
+            .map(|w| number(key, w))
+            .collect::<Result<_, _>>()?;
+        let words: [u32; 4] = words
+            .try_into()
+            .map_err(|_| ImportError::Checkpoint(format!("{key} is {v:?}")))?;
+        if words == [0; 4] {
+            return Err(ImportError::Checkpoint(format!("{key} is all zero")));
+        }
+        Ok(words)
+    };
+    let optimizer = match meta("cnn_lab.optimizer")?.as_str() {
+        "adam" => "adam",
+        "sgd" => "sgd",
+        other => return Err(ImportError::Checkpoint(format!("optimizer {other:?}"))),
+    };
+    let size = |key: &str| n(key).map(|v| v as usize);
+    Ok(Some(RunCheckpoint {
+        optimizer,
+        seed: n("cnn_lab.seed")?,
+        batch: size("cnn_lab.batch")?,
+        train_len: size("cnn_lab.train_len")?,
+        position: PositionParts {
+            step: n("cnn_lab.step")?,
+            epoch: size("cnn_lab.epoch")?,
+            cursor: size("cnn_lab.cursor")?,
+            opt_t: meta("cnn_lab.opt_t").and_then(|v| number("cnn_lab.opt_t", v))?,
+            aug_rng: rng("cnn_lab.aug_rng")?,
+            eps_rng: rng("cnn_lab.eps_rng")?,
+        },
+    }))
+}
+
+/// Loads a checkpoint: the weights (as `import_safetensors`) and each parameter's optimizer state.
+/// Everything is checked first; on error the model is untouched. Returns the run it continues
+/// (None for a plain model file, whose import leaves the optimizer state empty).
+pub fn import_checkpoint<B: Backend>(
+    be: &B,
+    model: &mut Model<B>,
+    bytes: &[u8],
+) -> Result<Option<RunCheckpoint>, ImportError> {
+    let Some(run) = read_checkpoint(bytes)? else {
+        import_safetensors(be, model, bytes)?;
+        return Ok(None);
+    };
+    let file = safetensors::parse(bytes)?;
+    let names = state_names(run.optimizer);
+    let mut params = Vec::new();
+    walk(be, model, &mut |name, shape, slot| {
+        if let Slot::Param(_) = slot {
+            params.push((name, shape));
+        }
+    });
+    let mut states = Vec::with_capacity(params.len());
+    let mut used = Vec::new();
+    for (name, shape) in &params {
+        let mut state = Vec::new();
+        for s in names {
+            let full = format!("{OPTIM_PREFIX}{name}.{s}");
+            let Some(t) = file.get(&full) else { continue };
+            if t.shape != *shape {
+                return Err(ImportError::Shape {
+                    name: full,
+                    expected: shape.clone(),
+                    found: t.shape.clone(),
+                });
+            }
+            let v = t.to_f32().ok_or_else(|| ImportError::WrongDtype {
+                name: full.clone(),
+                dtype: t.dtype.name(),
+            })?;
+            if let Some((index, &value)) = v.iter().enumerate().find(|(_, x)| !x.is_finite()) {
+                return Err(ImportError::NotFinite {
+                    name: full,
+                    index,
+                    value,
+                });
+            }
+            state.push(v);
+            used.push(full);
+        }
+        if !state.is_empty() && state.len() != names.len() {
+            let why = format!(
+                "{name} has {} of its {} state tensors",
+                state.len(),
+                names.len()
+            );
+            return Err(ImportError::Checkpoint(why));
+        }
+        states.push(state);
+    }
+    let optim = file
+        .tensors
+        .iter()
+        .filter(|t| t.name.starts_with(OPTIM_PREFIX));
+    if optim.clone().count() != used.len() {
+        let t = optim
+            .clone()
+            .find(|t| !used.contains(&t.name))
+            .expect("one");
+        return Err(ImportError::Unexpected {
+            name: t.name.clone(),
+        });
+    }
+    import_safetensors(be, model, bytes)?;
+    let mut next = states.into_iter();
+    walk(be, model, &mut |_, _, slot| {
+        if let Slot::Param(p) = slot {
+            let state = next.next().expect("the same walk as above");
+            p.state = state.iter().map(|v| be.upload(v)).collect();
+        }
+    });
+    Ok(Some(run))
 }

@@ -21,6 +21,7 @@ use crate::backend::Backend;
 use crate::data::augment::Augment;
 use crate::data::mnist::Mnist;
 use crate::data::{Dataset, View};
+use crate::io::state::{import_checkpoint, read_checkpoint, RunCheckpoint};
 use crate::rng::Rng;
 use std::rc::Rc;
 
@@ -873,6 +874,78 @@ impl Engine {
                 .map_err(|e| format!("the model file was not loaded: {e}"))
         })
     }
+
+    /// The run as a checkpoint file (`io::state::export_checkpoint`): the model file of `export`
+    /// plus the optimizer state and the run's position, from which `resume` continues exactly.
+    pub async fn checkpoint(&mut self) -> Vec<u8> {
+        dispatch!(&mut self.any, t => {
+            let run = RunCheckpoint {
+                optimizer: optimizer_name(&t.cfg.optimizer),
+                seed: t.cfg.seed,
+                batch: t.cfg.batch,
+                train_len: t.train.len(),
+                position: t.position().parts(),
+            };
+            crate::io::state::export_checkpoint(&t.be, &mut t.model, &run).await
+        })
+    }
+
+    /// Starts a run, as `begin` does, that continues the run saved in `checkpoint` for
+    /// `req.epochs` more epochs, with its weights, optimizer state, data order and random streams,
+    /// so that it ends as the run would have without the break (bit for bit on the CPU). `req` is
+    /// the interrupted run's request; a plain model file starts a new run on its weights. Returns
+    /// the steps per epoch and the steps and epochs the checkpoint had done.
+    pub async fn resume(
+        &mut self,
+        req: &TrainRequest,
+        data: &Mnist,
+        checkpoint: &[u8],
+    ) -> Result<(usize, u64, usize), String> {
+        let not_loaded = |e: String| format!("the checkpoint was not loaded: {e}");
+        let run = read_checkpoint(checkpoint).map_err(|e| not_loaded(e.to_string()))?;
+        let steps = self.begin(req, data).await?;
+        if let Some(r) = &run {
+            let (len, seed) = dispatch!(&self.any, t => (t.train.len(), t.cfg.seed));
+            let p = &r.position;
+            let here = (optimizer_name(&req.optimizer), req.batch, len, seed);
+            let fits = p.cursor.is_multiple_of(r.batch) && p.cursor + r.batch <= len;
+            if (r.optimizer, r.batch, r.train_len, r.seed) != here || !fits {
+                self.end();
+                return Err(not_loaded(format!(
+                    "it continues a run of a model with seed {} on {} digits, batch {} and {}, \
+                     not seed {} on {} digits, batch {} and {}",
+                    r.seed, r.train_len, r.batch, r.optimizer, here.3, here.2, here.1, here.0
+                )));
+            }
+        }
+        let imported =
+            dispatch!(&mut self.any, t => import_checkpoint(&t.be, &mut t.model, checkpoint));
+        if let Err(e) = imported {
+            self.end();
+            return Err(not_loaded(e.to_string()));
+        }
+        let mut done = (0, 0);
+        if let Some(r) = run {
+            let pos = Position::from_parts(&r.position).expect("checked by read_checkpoint");
+            done = (pos.step, pos.epoch);
+            dispatch!(&mut self.any, t => {
+                t.set_position(pos);
+                t.cfg.epochs += done.1;
+            });
+            self.epoch = done.1;
+        }
+        self.good = dispatch!(&mut self.any, t => snapshot(t).await);
+        let (pos, params) = dispatch!(&mut self.any, t => (t.position(), param_count(t)));
+        let states = dispatch!(&mut self.any, t => optimizer_states(t).await);
+        let (values, buffers) = self.good.split_at(params);
+        self.saved = Some(Checkpoint {
+            pos,
+            values: values.to_vec(),
+            states,
+            buffers: buffers.to_vec(),
+        });
+        Ok((steps, done.0, done.1))
+    }
 }
 
 /// The digits of four standard IDX files (train/test images and labels), as the engine's data.
@@ -1052,4 +1125,34 @@ fn restore<B: Backend + 'static>(t: &mut Trainer<B>, good: &[Vec<f32>]) {
     });
     t.model.visit_buffers(&mut |_, b| put(b));
     be.flush();
+}
+
+fn optimizer_name(cfg: &OptimizerConfig) -> &'static str {
+    match cfg {
+        OptimizerConfig::Adam { .. } => "adam",
+        OptimizerConfig::Sgd { .. } => "sgd",
+    }
+}
+
+/// Copies of each parameter's optimizer state, in visiting order.
+async fn optimizer_states<B: Backend + 'static>(t: &mut Trainer<B>) -> Vec<Vec<Vec<f32>>> {
+    let be = &t.be;
+    let mut copies = Vec::new();
+    t.model.visit_params(&mut |p| {
+        let copy = |s: &B::Buf| {
+            let mut c = be.zeros(be.len(s));
+            be.add_assign(&mut c, s);
+            c
+        };
+        copies.push(p.state.iter().map(copy).collect::<Vec<_>>());
+    });
+    let mut out = Vec::with_capacity(copies.len());
+    for param in &copies {
+        let mut states = Vec::with_capacity(param.len());
+        for c in param {
+            states.push(be.read(c).await);
+        }
+        out.push(states);
+    }
+    out
 }

@@ -117,6 +117,44 @@ pub struct Position {
     state: RunState,
 }
 
+/// A `Position` as plain numbers, for checkpoint files (`io::state`): with the weights and the
+/// optimizer state, what a page needs to continue a run exactly after a reload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PositionParts {
+    pub step: u64,
+    pub epoch: usize,
+    pub cursor: usize,
+    pub opt_t: u32,
+    pub aug_rng: [u32; 4],
+    pub eps_rng: [u32; 4],
+}
+
+impl Position {
+    pub fn parts(&self) -> PositionParts {
+        PositionParts {
+            step: self.step,
+            epoch: self.epoch,
+            cursor: self.cursor,
+            opt_t: self.opt_t,
+            aug_rng: self.aug_rng.state(),
+            eps_rng: self.eps_rng.state(),
+        }
+    }
+
+    /// A running position from `parts`; None when an RNG state is impossible.
+    pub fn from_parts(p: &PositionParts) -> Option<Position> {
+        Some(Position {
+            step: p.step,
+            epoch: p.epoch,
+            cursor: p.cursor,
+            opt_t: p.opt_t,
+            aug_rng: Rng::from_state(p.aug_rng)?,
+            eps_rng: Rng::from_state(p.eps_rng)?,
+            state: RunState::Running,
+        })
+    }
+}
+
 impl<B: Backend + 'static> Trainer<B> {
     /// Builds the model from `kind` with weights drawn from `cfg.seed`. The images of `train` and
     /// `test` must have the model's input size (one channel).

@@ -7,19 +7,23 @@
 //   await createModels(engine, models);
 //   await saved.train(models, jobs, extra);              // instead of panel.train(jobs)
 //
-// A record is { bytes: safetensors (what exportModel gives), meta } with meta:
+// A record is { bytes: safetensors, meta } with meta:
 //   { v, run, spec, seed, train, epochsDone, epochsPlanned, tests: [{ epoch, test }],
 //     charts: { name: { xs, ys: { series: [...] } } }, extra, at }
-// Checkpoints: the weights a run starts from (epoch 0), then the weights at the end of every epoch,
-// which the worker sends with its `epoch` event, so closing the tab loses at most the current epoch.
+// Checkpoints: the weights a run starts from (epoch 0, what exportModel gives), then at the end of
+// every epoch the checkpoint the worker sends with its `epoch` event (the model file plus the
+// optimizer state and the run's position, docs/protocol.md), so closing the tab loses at most the
+// current epoch. importModel reads the weights of either.
 // `show(run)` is the exercise's own code that renders a model it has (after a restore or a resume);
 // `clear()` puts the exercise back to "nothing trained" after Start over. Without IndexedDB the
 // exercise trains as before, unsaved, and says so once.
 //
-// Resuming continues from the saved weights with the run's settings for the epochs left. The
-// engine does not export the optimizer's state, so Adam's (or SGD's momentum) running averages
-// start again from zero, and the epochs left see the data in the order of a run's first epochs:
-// a resumed run ends close to, but not bit-identical with, one that was never interrupted.
+// Resuming creates the model afresh and trains it from the checkpoint (train { resumeFrom }) for
+// the epochs left, with the run's settings: the engine puts back the weights, Adam's moments (or
+// SGD's momentum), the data order and the random streams of augmentation and noise, so the resumed
+// run ends exactly where the uninterrupted one would have. A record saved before checkpoints held
+// the optimizer state (a plain model file after epoch 1 or later) resumes from its weights only,
+// and the page says so.
 
 import { h, statusLine } from './widgets/dom.js';
 import { clearModel, loadModel, saveModel } from '../store.js';
@@ -46,6 +50,17 @@ function isChartData(d) {
 }
 
 const whole = (x, lo) => Number.isInteger(x) && x >= lo;
+
+// Whether safetensors bytes are a run checkpoint (its header's __metadata__ has cnn_lab.checkpoint).
+export function isCheckpoint(bytes) {
+  try {
+    const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+    return header.__metadata__?.['cnn_lab.checkpoint'] === '1';
+  } catch {
+    return false;
+  }
+}
 
 // Why a set of records (one per slot) cannot be restored, or null when it looks usable.
 export function problemWith(records, slots) {
@@ -90,7 +105,7 @@ export class SavedTraining {
     this.note = h('p', {
       class: 'note',
       hidden: true,
-      text: 'Resuming continues from the saved weights for the epochs left. The optimizer\'s running averages (Adam\'s moments) are not saved, so they start again from zero: the resumed run ends close to, not exactly at, an uninterrupted one.',
+      text: 'This model was saved by an earlier version of the lab, without the optimizer\'s state: resuming continues from its weights, with the optimizer\'s running averages (Adam\'s moments) starting again from zero, so the resumed run ends close to, not exactly at, an uninterrupted one.',
     });
     this.el = h('div', { class: 'saved-model', 'data-saved-model': '', hidden: true }, h('div', { class: 'row' }, this.status, this.resumeBtn, this.startOverBtn), this.note);
   }
@@ -109,7 +124,8 @@ export class SavedTraining {
 
   buttons({ resume = false, startOver = false } = {}) {
     this.resumeBtn.hidden = !resume;
-    this.note.hidden = !resume;
+    const r = this.run;
+    this.note.hidden = !resume || this.slots.every((s) => !r.done[s] || isCheckpoint(this.bytes.get(s)));
     this.startOverBtn.hidden = !startOver;
   }
 
@@ -153,13 +169,14 @@ export class SavedTraining {
   }
 
   // Trains `jobs` ([{ slot, train }]) through the panel, saving a checkpoint per slot at the start
-  // and after every epoch. base: epochs already done per slot (a resume).
-  async runJobs(jobs) {
+  // (unless `resumed`: the record holds it already) and after every epoch. base: epochs already
+  // done per slot (a resume).
+  async runJobs(jobs, { resumed = false } = {}) {
     const r = this.run;
     const engine = this.getEngine();
     const here = new Set(jobs.map((j) => j.slot));
     const base = Object.fromEntries(jobs.map((j) => [j.slot, r.done[j.slot]]));
-    for (const j of jobs) {
+    for (const j of resumed ? [] : jobs) {
       try {
         const { bytes } = await engine.call('exportModel', { slot: j.slot });
         this.bytes.set(j.slot, bytes);
@@ -372,17 +389,21 @@ export class SavedTraining {
     if (!r) return;
     const jobs = this.slots
       .filter((s) => r.done[s] < r.planned[s])
-      .map((s) => ({ slot: s, train: { ...r.train[s], epochs: r.planned[s] - r.done[s] } }));
+      .map((s) => ({ slot: s, train: { ...r.train[s], epochs: r.planned[s] - r.done[s], resumeFrom: this.bytes.get(s).slice() } }));
     this.buttons();
     this.setState('resuming');
     const from = Math.min(...this.slots.map((s) => r.done[s]));
     this.say(`Resuming from epoch ${from} of ${r.planned[this.slots[0]]}…`);
     this.panel.say('Training…');
     try {
-      // from the checkpoint itself (a stopped run left the weights part-way into the next epoch)
-      for (const j of jobs) await this.getEngine().call('importModel', { slot: j.slot, bytes: this.bytes.get(j.slot).slice() });
+      // a fresh model, so that nothing of a run stopped part-way into the next epoch is left
+      // (train { resumeFrom } puts the checkpoint's weights, optimizer state and position in it)
+      for (const j of jobs) {
+        const m = r.models.find((x) => x.slot === j.slot);
+        await this.getEngine().call('createModel', { slot: j.slot, spec: m.spec, seed: m.seed ?? 1 });
+      }
       for (const p of this.panels) for (const j of jobs) if (p.track.has(j.slot)) p.track.get(j.slot).xEnd = r.done[j.slot];
-      const results = await this.runJobs(jobs);
+      const results = await this.runJobs(jobs, { resumed: true });
       const stopped = results.some((x) => x.stopped);
       this.panel.say(stopped ? 'Stopped; showing the model as it is.' : 'Finished. Showing the trained model…');
       await this.show(this.run, { results });
@@ -390,6 +411,8 @@ export class SavedTraining {
       if (this.run === r) this.announce(stopped ? 'stopped' : 'finished');
     } catch (e) {
       this.panel.say(`Error: ${msg(e)}`, true);
+      // the model shows the checkpoint's weights again, not the fresh ones
+      for (const j of jobs) await this.getEngine().call('importModel', { slot: j.slot, bytes: this.bytes.get(j.slot).slice() }).catch(() => {});
       if (this.run === r) this.announce('stopped');
     }
   }
