@@ -22,17 +22,29 @@ pub struct VaeConfig {
 }
 
 impl VaeConfig {
-    /// d-hidden-(latent)-hidden-d with ReLU hidden layers (784-256-(16)-256-784 in the course).
+    /// Two ReLU hidden layers each side, the inner one half as wide:
+    /// d-hidden-hidden/2-(latent)-hidden/2-hidden-d (784-512-256-(16)-256-512-784 in the course).
+    /// One hidden layer of 256 left too many prior samples that the lab's CNN could not read.
     pub fn dense(input: (usize, usize, usize), hidden: usize, latent: usize) -> Self {
         use LayerSpec::*;
         let d = input.0 * input.1 * input.2;
+        let relu = || Activation(Act::Relu);
+        let inner = (hidden / 2).max(1);
         VaeConfig {
             input,
-            encoder: vec![Flatten, Dense { units: hidden }, Activation(Act::Relu)],
+            encoder: vec![
+                Flatten,
+                Dense { units: hidden },
+                relu(),
+                Dense { units: inner },
+                relu(),
+            ],
             latent,
             decoder: vec![
+                Dense { units: inner },
+                relu(),
                 Dense { units: hidden },
-                Activation(Act::Relu),
+                relu(),
                 Dense { units: d },
             ],
             beta: 1.0,
