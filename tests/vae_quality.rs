@@ -1,10 +1,20 @@
 //! Issue 6's VAE target, natively: the lab's CNN (the exercise-5 preset, trained as the e2e test
 //! trains it: seed 3, 4 epochs, batch 32, Adam 0.002) judges 100 samples of the VAE's prior
-//! N(0, I) and the midpoints of 50 interpolations between held-out digits of different classes,
-//! VAE against the vanilla AE. A digit is judged confidently when the CNN's top probability is at
-//! least 0.8. Release mode: `cargo test --release --test vae_quality -- --ignored --nocapture`.
-//! `VAE_EXPLORE="enc=512,256 dec=256,512 beta=2 epochs=20 lr=0.002 seeds=1,2,3"` with
-//! `explore` tries another recipe.
+//! N(0, I) (seed 11, decoded to the Bernoulli mean as the page shows them) and the midpoints of 50
+//! linear interpolations between held-out digits of different classes, VAE against the vanilla AE.
+//! A digit is judged confidently when the CNN's top probability is at least 0.8.
+//! Both tests are run by hand: `cargo test --release --test vae_quality -- --ignored --nocapture`;
+//! `VAE_EXPLORE="enc=512,256 dec=256,512 beta=3 epochs=20 seeds=1,2,3" ... explore` tries a recipe
+//! (also `lr`, `batch`, `warm` (KL warm-up epochs), `bn=1`, `convdec=32,16`, `aug=copies,deg,px`,
+//! `bin=copies`; `VAE_DUMP=/tmp/x` writes the 100 samples as raw bytes).
+//!
+//! NOT REACHED (Nov 2026; share of 100 samples, of 1000 in brackets, 20 epochs unless said):
+//! 784-256-16 beta 1 (the old page) 0.44; beta 2 0.48; beta 4 0.58; 512-256 two hidden layers:
+//! beta 1 0.66, beta 2 0.69 (0.64; seeds 2, 3: 0.66, 0.63), beta 3 0.67 (0.68; seeds 2, 3: 0.65,
+//! 0.68), beta 5 (0.66), beta 8 (0.58), beta 2 50 epochs (0.68), beta 3 30 epochs (0.72). Worse
+//! than plain beta 3: KL warm-up, batch norm, batch 128, a transposed-conv decoder, shifted and
+//! rotated copies, binarised copies. The judge reads 0.95 of real held-out digits confidently.
+//! VAE midpoints 0.42-0.58 against the AE's 0.50 in every recipe: no better than the AE's.
 #![cfg(not(target_arch = "wasm32"))] // pollster blocks; native only
 
 use cnn_lab::backend::cpu::Cpu;
@@ -141,15 +151,16 @@ fn vanilla(data: &Mnist, epochs: usize) -> Engine {
 }
 
 /// The exercise's recipe (www/lab/exercises/ae-vae.js) through the worker's engine, with
-/// the epochs the e2e test trains, from three seeds.
+/// the epochs the e2e test trains, from three seeds. Fails today (see the top of the file).
 #[test]
-#[ignore = "trains a judge, a vanilla AE and three VAEs: minutes"]
+#[ignore = "issue 6's VAE target is not reached yet; trains a judge, an AE and three VAEs: minutes"]
 fn the_exercise_recipe_meets_issue_6() {
     let (hidden, beta, epochs) = (512, RECIPE_BETA, 20);
     let data = mnist();
     let mut judge = judge(&data);
     let mut ae = vanilla(&data, epochs);
     let ae_mid = midpoint_rate(&mut judge, &mut ae, &data);
+    let mut rates = Vec::new();
     for seed in [1, 2, 3] {
         let spec = ModelSpec::Vae {
             latent: 16,
@@ -166,6 +177,9 @@ fn the_exercise_recipe_meets_issue_6() {
             "seed {seed}: {samples:.2} of 100 prior samples judged confidently; midpoints VAE \
              {mid:.2} vs AE {ae_mid:.2} ({secs:.0} s of training)"
         );
+        rates.push((seed, samples, mid));
+    }
+    for (seed, samples, mid) in rates {
         assert!(samples >= 0.7, "seed {seed}: prior samples {samples}");
         assert!(
             mid > ae_mid,
