@@ -103,7 +103,7 @@ export default {
           'The first term is the (negative) reconstruction error; the KL term pulls every encoded Gaussian towards the ' +
           'prior N(0, I). The loss minimised is −ELBO = reconstruction + KL; a β-VAE weighs the KL term by β. ' +
           'Because codes are packed around the prior, decoding a sample from N(0, I) or a point between two codes ' +
-          'gives a plausible digit, which a vanilla autoencoder does not promise.',
+          'should give a plausible digit, which a vanilla autoencoder does not even aim for.',
       }),
       h('p', { class: 'note', text: `Model: dense 784 → ${HIDDEN} → ${HIDDEN / 2} → (μ, log σ²) of size k; z → ${HIDDEN / 2} → ${HIDDEN} → 784 logits; reconstruction = binary cross-entropy, both terms in nats per image. The vanilla AE has the same latent size. The defaults (β = ${BETA}, ${EPOCHS} epochs) make more samples from the prior readable: with a 16-number code, the lab\'s own CNN reads about 7 in 10 of them with confidence, against about 5 in 10 with β = 1 and one hidden layer of 256. The codes of only 8,000 training digits still leave gaps in N(0, I) that decode to blends of two digits.` }),
     );
