@@ -310,3 +310,10 @@ fn vae_with_fixed_eps() {
     cfg.beta = 0.5;
     assert!(check("VAE", ModelKind::Vae(cfg)) > 5);
 }
+
+#[test]
+fn vae_with_two_hidden_layers_each_side() {
+    let mut cfg = VaeConfig::deep((1, 4, 4), 6, 2);
+    cfg.beta = 3.0;
+    assert!(check("deep VAE", ModelKind::Vae(cfg)) > 5);
+}

@@ -85,7 +85,7 @@ impl ModelSpec {
                 if !(beta.is_finite() && beta >= 0.0) {
                     return Err(format!("beta {beta}: use a number >= 0"));
                 }
-                let mut cfg = VaeConfig::dense(INPUT, hidden, check_latent(latent)?);
+                let mut cfg = VaeConfig::deep(INPUT, hidden, check_latent(latent)?);
                 cfg.beta = beta;
                 ModelKind::Vae(cfg)
             }

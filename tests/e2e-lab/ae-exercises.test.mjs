@@ -321,7 +321,7 @@ test('exercise 13 (VAE): diagram, loss terms and ELBO, samples, manifold, interp
   await sec.getByRole('button', { name: 'Train VAE and vanilla AE' }).click();
   await page.waitForFunction(() => document.querySelector('#ex-ae-vae [data-done]'));
   assert.deepEqual((await sent(page, 'createModel')).map((m) => [m.slot, m.spec]), [
-    ['vae', { kind: 'vae', latent: 2, hidden: 256, beta: 4 }],
+    ['vae', { kind: 'vae', latent: 2, hidden: 512, beta: 4 }],
     ['vae-ae', { kind: 'ae', latent: 2 }],
   ]);
   const last = lossesAt('vae', 2);

@@ -22,19 +22,33 @@ pub struct VaeConfig {
 }
 
 impl VaeConfig {
-    /// d-hidden-(latent)-hidden-d with ReLU hidden layers (784-256-(16)-256-784 in the course).
+    /// d-hidden-(latent)-hidden-d with ReLU hidden layers (784-256-(16)-256-784).
     pub fn dense(input: (usize, usize, usize), hidden: usize, latent: usize) -> Self {
+        Self::dense_layers(input, &[hidden], latent)
+    }
+
+    /// Two ReLU hidden layers each side, the inner one half as wide:
+    /// d-hidden-hidden/2-(latent)-hidden/2-hidden-d (784-512-256-(16)-256-512-784 in the course,
+    /// whose prior samples the lab's CNN reads more often than those of one hidden layer).
+    pub fn deep(input: (usize, usize, usize), hidden: usize, latent: usize) -> Self {
+        Self::dense_layers(input, &[hidden, (hidden / 2).max(1)], latent)
+    }
+
+    /// Dense ReLU layers of `widths` from the input inwards, mirrored in the decoder.
+    fn dense_layers(input: (usize, usize, usize), widths: &[usize], latent: usize) -> Self {
         use LayerSpec::*;
-        let d = input.0 * input.1 * input.2;
+        let layer = |&units: &usize| [Dense { units }, Activation(Act::Relu)];
+        let mut encoder = vec![Flatten];
+        encoder.extend(widths.iter().flat_map(layer));
+        let mut decoder: Vec<LayerSpec> = widths.iter().rev().flat_map(layer).collect();
+        decoder.push(Dense {
+            units: input.0 * input.1 * input.2,
+        });
         VaeConfig {
             input,
-            encoder: vec![Flatten, Dense { units: hidden }, Activation(Act::Relu)],
+            encoder,
             latent,
-            decoder: vec![
-                Dense { units: hidden },
-                Activation(Act::Relu),
-                Dense { units: d },
-            ],
+            decoder,
             beta: 1.0,
         }
     }

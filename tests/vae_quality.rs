@@ -1,0 +1,338 @@
+//! Issue 6's VAE target, natively: the lab's CNN (the exercise-5 preset, trained as the e2e test
+//! trains it: seed 3, 4 epochs, batch 32, Adam 0.002) judges 100 samples of the VAE's prior
+//! N(0, I) (seed 11, decoded to the Bernoulli mean as the page shows them) and the midpoints of 50
+//! linear interpolations between held-out digits of different classes, VAE against the vanilla AE.
+//! A digit is judged confidently when the CNN's top probability is at least 0.8.
+//! Both tests are run by hand: `cargo test --release --test vae_quality -- --ignored --nocapture`;
+//! `VAE_EXPLORE="enc=512,256 dec=256,512 beta=3 epochs=20 seeds=1,2,3" ... explore` tries a recipe
+//! (also `lr`, `batch`, `warm` (KL warm-up epochs), `bn=1`, `convdec=32,16`, `aug=copies,deg,px`,
+//! `bin=copies`; `VAE_DUMP=/tmp/x` writes the 100 samples as raw bytes).
+//!
+//! NOT REACHED (Nov 2026; share of 100 samples, of 1000 in brackets, 20 epochs unless said):
+//! 784-256-16 beta 1 (the old page) 0.44; beta 2 0.48; beta 4 0.58; 512-256 two hidden layers:
+//! beta 1 0.66, beta 2 0.69 (0.64; seeds 2, 3: 0.66, 0.63), beta 3 0.67 (0.68; seeds 2, 3: 0.65,
+//! 0.68), beta 5 (0.66), beta 8 (0.58), beta 2 50 epochs (0.68), beta 3 30 epochs (0.72). Worse
+//! than plain beta 3: KL warm-up, batch norm, batch 128, a transposed-conv decoder, shifted and
+//! rotated copies, binarised copies. The judge reads 0.95 of real held-out digits confidently.
+//! VAE midpoints 0.42-0.58 against the AE's 0.50 in every recipe: no better than the AE's.
+#![cfg(not(target_arch = "wasm32"))] // pollster blocks; native only
+
+use cnn_lab::backend::cpu::Cpu;
+use cnn_lab::data::augment::{warp, Geometry};
+use cnn_lab::data::mnist::Mnist;
+use cnn_lab::nn::engine::{Device, Engine, ModelSpec, TrainRequest, INPUT};
+use cnn_lab::nn::models::VaeConfig;
+use cnn_lab::nn::train::owned;
+use cnn_lab::nn::{LayerSpec, ModelKind, OptimizerConfig, TrainConfig, Trainer};
+use cnn_lab::ops::Act;
+use cnn_lab::rng::Rng;
+use pollster::block_on;
+use std::time::Instant;
+
+/// β of the exercise's defaults (www/lab/exercises/ae-vae.js: `BETA`, with `HIDDEN` 512).
+const RECIPE_BETA: f32 = 3.0;
+
+fn mnist() -> Mnist {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/mnist-10k.bin");
+    Mnist::parse(&std::fs::read(path).expect("bundled MNIST")).expect("valid file")
+}
+
+fn request(epochs: usize, lr: f32) -> TrainRequest {
+    TrainRequest {
+        epochs,
+        batch: 32,
+        optimizer: OptimizerConfig::adam(lr),
+        train_size: None,
+        classes: None,
+        augment: None,
+        test_size: None,
+    }
+}
+
+fn train(e: &mut Engine, req: &TrainRequest, data: &Mnist) {
+    block_on(e.begin(req, data)).expect("run starts");
+    while block_on(e.step()).expect("finite loss").is_some() {}
+    e.end();
+}
+
+/// The judge of tests/e2e-lab/ae-real.test.mjs.
+fn judge(data: &Mnist) -> Engine {
+    use LayerSpec::*;
+    let conv = |filters, k| Conv {
+        filters,
+        k,
+        stride: 1,
+        pad: k / 2,
+        bias: true,
+    };
+    let (relu, pool) = (Activation(Act::Relu), MaxPool { k: 2, stride: 2 });
+    let spec = ModelSpec::Cnn(vec![
+        conv(8, 5),
+        relu.clone(),
+        pool.clone(),
+        conv(16, 3),
+        relu.clone(),
+        pool,
+        Flatten,
+        Dense { units: 64 },
+        relu,
+        Dense { units: 10 },
+    ]);
+    let mut e = Engine::new(Device::Cpu, &spec, 3, data).unwrap();
+    train(&mut e, &request(4, 0.002), data);
+    e
+}
+
+/// Share of `images` whose top class probability is at least 0.8.
+fn confident(judge: &mut Engine, images: &[f32]) -> f32 {
+    let probs = block_on(judge.predict(images)).unwrap();
+    let sure = probs.chunks(10).filter(|p| p.iter().any(|&q| q >= 0.8));
+    sure.count() as f32 / (probs.len() / 10) as f32
+}
+
+/// Encoder and decoder of a trained model, whatever holds it.
+trait Codec {
+    fn encode(&mut self, images: &[f32]) -> Vec<f32>;
+    fn decode(&mut self, z: &[f32]) -> Vec<f32>;
+}
+
+impl Codec for Engine {
+    fn encode(&mut self, images: &[f32]) -> Vec<f32> {
+        block_on(Engine::encode(self, images)).unwrap().0
+    }
+    fn decode(&mut self, z: &[f32]) -> Vec<f32> {
+        block_on(Engine::decode(self, z)).unwrap()
+    }
+}
+
+impl Codec for Trainer<Cpu> {
+    fn encode(&mut self, images: &[f32]) -> Vec<f32> {
+        block_on(Trainer::encode(self, images)).unwrap()
+    }
+    fn decode(&mut self, z: &[f32]) -> Vec<f32> {
+        block_on(Trainer::decode(self, z)).unwrap()
+    }
+}
+
+/// 100 codes from N(0, I) drawn as `Engine::sample` draws them (seed 11, as the e2e test).
+fn prior_rate(judge: &mut Engine, vae: &mut dyn Codec, latent: usize) -> f32 {
+    let mut rng = Rng::new(11);
+    let z: Vec<f32> = (0..100 * latent).map(|_| rng.normal()).collect();
+    confident(judge, &vae.decode(&z))
+}
+
+/// Midpoints of the e2e test's 50 pairs of held-out digits of different classes.
+fn midpoint_rate(judge: &mut Engine, model: &mut dyn Codec, data: &Mnist) -> f32 {
+    let test = data.test();
+    let mut both = Vec::new();
+    let mut pairs = 0;
+    for i in 0..400 {
+        let j = (i * 7 + 13) % 400;
+        if pairs < 50 && test.labels[i] != test.labels[j] {
+            both.extend_from_slice(test.image(i));
+            both.extend_from_slice(test.image(j));
+            pairs += 1;
+        }
+    }
+    let z = model.encode(&both);
+    let k = z.len() / (2 * pairs);
+    let mid: Vec<f32> = (0..pairs)
+        .flat_map(|p| (0..k).map(move |d| (p, d)))
+        .map(|(p, d)| (z[2 * p * k + d] + z[(2 * p + 1) * k + d]) / 2.0)
+        .collect();
+    confident(judge, &model.decode(&mid))
+}
+
+/// The vanilla AE of the exercise, trained for `epochs`.
+fn vanilla(data: &Mnist, epochs: usize) -> Engine {
+    let mut ae = Engine::new(Device::Cpu, &ModelSpec::Ae { latent: 16 }, 1, data).unwrap();
+    train(&mut ae, &request(epochs, 0.002), data);
+    ae
+}
+
+/// The exercise's recipe (www/lab/exercises/ae-vae.js) through the worker's engine, with
+/// the epochs the e2e test trains, from three seeds. Fails today (see the top of the file).
+#[test]
+#[ignore = "issue 6's VAE target is not reached yet; trains a judge, an AE and three VAEs: minutes"]
+fn the_exercise_recipe_meets_issue_6() {
+    let (hidden, beta, epochs) = (512, RECIPE_BETA, 20);
+    let data = mnist();
+    let mut judge = judge(&data);
+    let mut ae = vanilla(&data, epochs);
+    let ae_mid = midpoint_rate(&mut judge, &mut ae, &data);
+    let mut rates = Vec::new();
+    for seed in [1, 2, 3] {
+        let spec = ModelSpec::Vae {
+            latent: 16,
+            hidden,
+            beta,
+        };
+        let mut vae = Engine::new(Device::Cpu, &spec, seed, &data).unwrap();
+        let t0 = Instant::now();
+        train(&mut vae, &request(epochs, 0.002), &data);
+        let secs = t0.elapsed().as_secs_f32();
+        let samples = prior_rate(&mut judge, &mut vae, 16);
+        let mid = midpoint_rate(&mut judge, &mut vae, &data);
+        println!(
+            "seed {seed}: {samples:.2} of 100 prior samples judged confidently; midpoints VAE \
+             {mid:.2} vs AE {ae_mid:.2} ({secs:.0} s of training)"
+        );
+        rates.push((seed, samples, mid));
+    }
+    for (seed, samples, mid) in rates {
+        assert!(samples >= 0.7, "seed {seed}: prior samples {samples}");
+        assert!(
+            mid > ae_mid,
+            "seed {seed}: midpoints VAE {mid}, AE {ae_mid}"
+        );
+    }
+}
+
+fn dense_stack(sizes: &[usize]) -> Vec<LayerSpec> {
+    let bn = std::env::var("VAE_EXPLORE")
+        .unwrap_or_default()
+        .contains("bn=1");
+    let mut out = Vec::new();
+    for &u in sizes {
+        out.push(LayerSpec::Dense { units: u });
+        if bn {
+            out.push(LayerSpec::BatchNorm);
+        }
+        out.push(LayerSpec::Activation(Act::Relu));
+    }
+    out
+}
+
+#[test]
+#[ignore = "explores a recipe from VAE_EXPLORE; minutes"]
+fn explore() {
+    let text = std::env::var("VAE_EXPLORE").unwrap_or_default();
+    let get = |key: &str, default: &str| -> String {
+        let found = text
+            .split_whitespace()
+            .find_map(|kv| kv.strip_prefix(&format!("{key}=")));
+        found.unwrap_or(default).to_string()
+    };
+    let list = |s: String| -> Vec<usize> { s.split(',').map(|x| x.parse().unwrap()).collect() };
+    let (enc, dec) = (list(get("enc", "256")), list(get("dec", "256")));
+    let beta: f32 = get("beta", "1").parse().unwrap();
+    let epochs: usize = get("epochs", "20").parse().unwrap();
+    let lr: f32 = get("lr", "0.002").parse().unwrap();
+    let data = mnist();
+    let mut judge = judge(&data);
+    let mut ae = vanilla(&data, epochs);
+    let ae_mid = midpoint_rate(&mut judge, &mut ae, &data);
+    let real = confident(&mut judge, data.test().images);
+    println!("judge: {real:.3} of the held-out digits judged confidently");
+    let mut encoder = vec![LayerSpec::Flatten];
+    encoder.extend(dense_stack(&enc));
+    let mut decoder = dense_stack(&dec);
+    match get("convdec", "").as_str() {
+        "" => decoder.push(LayerSpec::Dense { units: 784 }),
+        c => {
+            let c = list(c.to_string());
+            let up = |filters| LayerSpec::ConvT {
+                filters,
+                k: 4,
+                stride: 2,
+                pad: 1,
+                out_pad: 0,
+            };
+            decoder.extend(dense_stack(&[c[0] * 49]));
+            decoder.push(LayerSpec::Reshape {
+                c: c[0],
+                h: 7,
+                w: 7,
+            });
+            decoder.extend([up(c[1]), LayerSpec::Activation(Act::Relu), up(1)]);
+        }
+    }
+    let cfg = VaeConfig {
+        input: INPUT,
+        encoder,
+        latent: 16,
+        decoder,
+        beta,
+    };
+    for seed in list(get("seeds", "1")) {
+        let t0 = Instant::now();
+        let tc = TrainConfig {
+            batch: get("batch", "32").parse().unwrap(),
+            epochs,
+            seed: seed as u64,
+            optimizer: OptimizerConfig::adam(lr),
+        };
+        let kind = ModelKind::Vae(cfg.clone());
+        let mut train = owned(data.train());
+        let aug = get("aug", "");
+        if !aug.is_empty() {
+            // copies,rotate,shift: the training digits plus moved copies (inputs and targets)
+            let a: Vec<f32> = aug.split(',').map(|x| x.parse().unwrap()).collect();
+            let (n, mut rng) = (train.len(), Rng::new(77));
+            let mut out = vec![0.0; 784];
+            for _ in 0..a[0] as usize {
+                for i in 0..n {
+                    let u = |rng: &mut Rng, m: f32| (2.0 * rng.uniform() - 1.0) * m;
+                    let g = Geometry {
+                        angle_deg: u(&mut rng, a[1]),
+                        dx: u(&mut rng, a[2]),
+                        dy: u(&mut rng, a[2]),
+                        ..Geometry::default()
+                    };
+                    warp(&train.images[i * 784..(i + 1) * 784], &mut out, 28, 28, &g);
+                    train.images.extend_from_slice(&out);
+                    train.labels.push(train.labels[i]);
+                }
+            }
+        }
+        let copies: usize = get("bin", "0").parse().unwrap();
+        if copies > 0 {
+            // binarised copies: each pixel is ink with its grey value as the probability
+            let mut rng = Rng::new(78);
+            let (images, labels) = (train.images.clone(), train.labels.clone());
+            train.images.clear();
+            train.labels.clear();
+            for _ in 0..copies {
+                train
+                    .images
+                    .extend(images.iter().map(|&p| (rng.uniform() < p) as u8 as f32));
+                train.labels.extend_from_slice(&labels);
+            }
+        }
+        let mut vae = Trainer::new(Cpu::new(), &kind, tc, train, owned(data.test()));
+        let mut last = Vec::new();
+        let warm: f32 = get("warm", "0").parse().unwrap();
+        let steps_per_epoch = vae.steps_per_epoch() as f32;
+        loop {
+            let e = vae.steps_done() as f32 / steps_per_epoch;
+            if let cnn_lab::nn::Model::Vae(m) = &mut vae.model {
+                m.beta = if warm > 0.0 {
+                    beta * (e / warm).min(1.0)
+                } else {
+                    beta
+                };
+            }
+            let Some(p) = block_on(vae.step()) else { break };
+            last = p.losses;
+        }
+        let secs = t0.elapsed().as_secs_f32();
+        let samples = prior_rate(&mut judge, &mut vae, 16);
+        if let Ok(path) = std::env::var("VAE_DUMP") {
+            let mut rng = Rng::new(11);
+            let z: Vec<f32> = (0..100 * 16).map(|_| rng.normal()).collect();
+            let px: Vec<u8> = Codec::decode(&mut vae, &z)
+                .iter()
+                .map(|v| (v * 255.0) as u8)
+                .collect();
+            std::fs::write(format!("{path}-{seed}.raw"), px).unwrap();
+        }
+        let mid = midpoint_rate(&mut judge, &mut vae, &data);
+        let mut rng = Rng::new(1000 + seed as u64);
+        let z: Vec<f32> = (0..1000 * 16).map(|_| rng.normal()).collect();
+        let many = confident(&mut judge, &Codec::decode(&mut vae, &z));
+        println!(
+            "{text:?} seed {seed}: samples {samples:.2} (of 1000: {many:.3}), midpoints VAE {mid:.2} vs AE {ae_mid:.2}; \
+             last {last:?}; {secs:.0} s"
+        );
+    }
+}
