@@ -20,6 +20,7 @@
 use cnn_lab::backend::cpu::Cpu;
 use cnn_lab::data::augment::{warp, Geometry};
 use cnn_lab::data::mnist::Mnist;
+use cnn_lab::data::unit;
 use cnn_lab::nn::engine::{Device, Engine, ModelSpec, TrainRequest, INPUT};
 use cnn_lab::nn::models::VaeConfig;
 use cnn_lab::nn::train::owned;
@@ -129,8 +130,8 @@ fn midpoint_rate(judge: &mut Engine, model: &mut dyn Codec, data: &Mnist) -> f32
     for i in 0..400 {
         let j = (i * 7 + 13) % 400;
         if pairs < 50 && test.labels[i] != test.labels[j] {
-            both.extend_from_slice(test.image(i));
-            both.extend_from_slice(test.image(j));
+            both.extend_from_slice(&test.image(i));
+            both.extend_from_slice(&test.image(j));
             pairs += 1;
         }
     }
@@ -222,7 +223,7 @@ fn explore() {
     let mut judge = judge(&data);
     let mut ae = vanilla(&data, epochs);
     let ae_mid = midpoint_rate(&mut judge, &mut ae, &data);
-    let real = confident(&mut judge, data.test().images);
+    let real = confident(&mut judge, &data.test().images());
     println!("judge: {real:.3} of the held-out digits judged confidently");
     let mut encoder = vec![LayerSpec::Flatten];
     encoder.extend(dense_stack(&enc));
@@ -279,8 +280,16 @@ fn explore() {
                         dy: u(&mut rng, a[2]),
                         ..Geometry::default()
                     };
-                    warp(&train.images[i * 784..(i + 1) * 784], &mut out, 28, 28, &g);
-                    train.images.extend_from_slice(&out);
+                    let img: Vec<f32> = train.pixels[i * 784..(i + 1) * 784]
+                        .iter()
+                        .map(|&b| unit(b))
+                        .collect();
+                    warp(&img, &mut out, 28, 28, &g);
+                    // stored as bytes like every data set
+                    let bytes = out
+                        .iter()
+                        .map(|&v| (v.clamp(0.0, 1.0) * 255.0).round() as u8);
+                    train.pixels.extend(bytes);
                     train.labels.push(train.labels[i]);
                 }
             }
@@ -289,13 +298,15 @@ fn explore() {
         if copies > 0 {
             // binarised copies: each pixel is ink with its grey value as the probability
             let mut rng = Rng::new(78);
-            let (images, labels) = (train.images.clone(), train.labels.clone());
-            train.images.clear();
+            let (pixels, labels) = (train.pixels.clone(), train.labels.clone());
+            train.pixels.clear();
             train.labels.clear();
             for _ in 0..copies {
-                train
-                    .images
-                    .extend(images.iter().map(|&p| (rng.uniform() < p) as u8 as f32));
+                train.pixels.extend(
+                    pixels
+                        .iter()
+                        .map(|&p| 255 * (rng.uniform() < unit(p)) as u8),
+                );
                 train.labels.extend_from_slice(&labels);
             }
         }

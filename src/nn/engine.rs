@@ -281,9 +281,11 @@ pub struct Slice {
 /// Steps one slice may take at most (the page's progress wants a number now and then).
 const MAX_SLICE_STEPS: usize = 64;
 /// With a clock, GPU snapshots are at least this far apart (a large model's copy is not free).
+#[cfg(feature = "webgpu")]
 const SNAPSHOT_EVERY_S: f64 = 1.0;
 
 /// A run at a step boundary, on the host: what the CPU continues from when the GPU is lost.
+#[cfg(feature = "webgpu")]
 struct Checkpoint {
     pos: Position,
     values: Vec<Vec<f32>>,
@@ -292,6 +294,7 @@ struct Checkpoint {
     buffers: Vec<Vec<f32>>,
 }
 
+#[cfg(feature = "webgpu")]
 impl Checkpoint {
     /// From buffers read in the order `value, state.., value, state.., buffers..`, where
     /// `layout[i]` is parameter i's number of state buffers.
@@ -321,10 +324,13 @@ struct Pending {
 
 pub struct Engine {
     any: Any,
+    /// What the CPU rebuilds the model as when the GPU is lost.
+    #[cfg(feature = "webgpu")]
     kind: ModelKind,
     augment: Option<Augment>,
     clock: Option<Rc<dyn Fn() -> f64>>,
     /// The last snapshot that arrived, and the one still on its way (GPU runs).
+    #[cfg(feature = "webgpu")]
     saved: Option<Checkpoint>,
     #[cfg(feature = "webgpu")]
     pending: Option<Pending>,
@@ -369,9 +375,11 @@ impl Engine {
         };
         Ok(Engine {
             any,
+            #[cfg(feature = "webgpu")]
             kind,
             augment: None,
             clock: None,
+            #[cfg(feature = "webgpu")]
             saved: None,
             #[cfg(feature = "webgpu")]
             pending: None,
@@ -449,14 +457,18 @@ impl Engine {
         self.first_loss = None;
         self.augment = req.augment;
         self.good = dispatch!(&mut self.any, t => snapshot(t).await);
-        let (pos, params) = dispatch!(&mut self.any, t => (t.position(), param_count(t)));
-        let (values, buffers) = self.good.split_at(params);
-        self.saved = Some(Checkpoint {
-            pos,
-            values: values.to_vec(),
-            states: vec![Vec::new(); params],
-            buffers: buffers.to_vec(),
-        });
+        // what the CPU continues from if the GPU is lost before the first slice's snapshot
+        #[cfg(feature = "webgpu")]
+        {
+            let (pos, params) = dispatch!(&mut self.any, t => (t.position(), param_count(t)));
+            let (values, buffers) = self.good.split_at(params);
+            self.saved = Some(Checkpoint {
+                pos,
+                values: values.to_vec(),
+                states: vec![Vec::new(); params],
+                buffers: buffers.to_vec(),
+            });
+        }
         #[cfg(feature = "webgpu")]
         {
             self.pending = None;
@@ -935,15 +947,19 @@ impl Engine {
             self.epoch = done.1;
         }
         self.good = dispatch!(&mut self.any, t => snapshot(t).await);
-        let (pos, params) = dispatch!(&mut self.any, t => (t.position(), param_count(t)));
-        let states = dispatch!(&mut self.any, t => optimizer_states(t).await);
-        let (values, buffers) = self.good.split_at(params);
-        self.saved = Some(Checkpoint {
-            pos,
-            values: values.to_vec(),
-            states,
-            buffers: buffers.to_vec(),
-        });
+        // what the CPU continues from if the GPU is lost before the first slice's snapshot
+        #[cfg(feature = "webgpu")]
+        {
+            let (pos, params) = dispatch!(&mut self.any, t => (t.position(), param_count(t)));
+            let states = dispatch!(&mut self.any, t => optimizer_states(t).await);
+            let (values, buffers) = self.good.split_at(params);
+            self.saved = Some(Checkpoint {
+                pos,
+                values: values.to_vec(),
+                states,
+                buffers: buffers.to_vec(),
+            });
+        }
         Ok((steps, done.0, done.1))
     }
 }
@@ -1085,6 +1101,7 @@ fn fits_gpu(t: &mut Trainer<Gpu>, batch: usize) -> Result<(), String> {
     ))
 }
 
+#[cfg(feature = "webgpu")]
 fn param_count<B: Backend + 'static>(t: &mut Trainer<B>) -> usize {
     let mut n = 0;
     t.model.visit_params(&mut |_| n += 1);
@@ -1135,6 +1152,7 @@ fn optimizer_name(cfg: &OptimizerConfig) -> &'static str {
 }
 
 /// Copies of each parameter's optimizer state, in visiting order.
+#[cfg(feature = "webgpu")]
 async fn optimizer_states<B: Backend + 'static>(t: &mut Trainer<B>) -> Vec<Vec<Vec<f32>>> {
     let be = &t.be;
     let mut copies = Vec::new();
