@@ -73,7 +73,6 @@ grep -q 'PROBE: no WebGPU adapter:' "$LOGS/browser-no-webgpu.log" || fail "the p
 
 phase "build the site (scripts/build-web.sh)"
 if run build-web ./scripts/build-web.sh; then
-  phase "e2e: playwright-core (tests/e2e/)"
   for suite in e2e e2e-lab e2e-embed; do
     phase "$suite: playwright-core (tests/$suite/)"
     run "$suite" node --test --test-concurrency=1 --test-reporter=spec "tests/$suite/" || fail "$suite tests"

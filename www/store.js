@@ -1,7 +1,7 @@
 // Saved work in IndexedDB (database "cnn-lab"), one record per exercise, nothing ever sent anywhere.
 //   progress: { exercise, answers: { fieldKey: value }, checks: { checkId: { right, value } },
 //               completed, updated }
-//   models:   { key: "exercise/slot", exercise, slot, bytes: Uint8Array (safetensors), meta, updated }
+//   models:   { key: "exercise/slot", exercise, slot, bytes: Blob (safetensors), meta, updated }
 //             (the lab's per-epoch checkpoints and their meta: www/lab/saved-models.js)
 // trackProgress(root, exercise) saves what the student types and every graded check inside `root`
 // (an exercise's element), and restore() puts it back after a reload. Fields are keyed by their
@@ -47,9 +47,17 @@ export const saveProgress = (record) => tx('progress', 'readwrite', (s) => s.put
 export const clearProgress = (exercise) => tx('progress', 'readwrite', (s) => s.delete(exercise));
 
 // Trained models as safetensors bytes (what the worker's exportModel returns), per exercise and slot.
+// The bytes are stored as a Blob: IndexedDB then keeps a reference instead of serialising megabytes
+// on the main thread (a deep VAE's checkpoint with Adam's moments is ~13 MB: 30 ms per put as a
+// Uint8Array, a long task during training). loadModel gives a Uint8Array back, read asynchronously;
+// records saved as a Uint8Array by an earlier version are returned as they are.
 export const saveModel = (exercise, slot, bytes, meta = {}) =>
-  tx('models', 'readwrite', (s) => s.put({ key: `${exercise}/${slot}`, exercise, slot, bytes, meta, updated: Date.now() }));
-export const loadModel = (exercise, slot) => tx('models', 'readonly', (s) => s.get(`${exercise}/${slot}`)).then((r) => r ?? null);
+  tx('models', 'readwrite', (s) => s.put({ key: `${exercise}/${slot}`, exercise, slot, bytes: new Blob([bytes]), meta, updated: Date.now() }));
+export const loadModel = async (exercise, slot) => {
+  const r = await tx('models', 'readonly', (s) => s.get(`${exercise}/${slot}`));
+  if (r?.bytes instanceof Blob) r.bytes = new Uint8Array(await r.bytes.arrayBuffer());
+  return r ?? null;
+};
 export const clearModel = (exercise, slot) => tx('models', 'readwrite', (s) => s.delete(`${exercise}/${slot}`));
 // Every slot of the exercise (its keys are "exercise/slot").
 export const clearModels = (exercise) =>
