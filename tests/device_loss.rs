@@ -8,6 +8,8 @@
 //! prints "SKIPPED: no GPU adapter" and returns.
 #![cfg(feature = "webgpu")]
 
+mod common;
+
 use cnn_lab::backend::gpu::Gpu;
 use cnn_lab::backend::Cpu;
 use cnn_lab::data::mnist::Mnist;
@@ -16,6 +18,7 @@ use cnn_lab::nn::engine::{Device, Engine, ModelSpec, TrainRequest};
 use cnn_lab::nn::models::AutoencoderConfig;
 use cnn_lab::nn::{LayerSpec, ModelKind, OptimizerConfig, TrainConfig, Trainer};
 use cnn_lab::rng::Rng;
+use common::skipped;
 
 async fn gpu() -> Option<Gpu> {
     match Gpu::new().await {
@@ -25,17 +28,6 @@ async fn gpu() -> Option<Gpu> {
             None
         }
     }
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn skipped(why: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "SKIPPED: no GPU adapter ({why})");
-}
-
-#[cfg(target_arch = "wasm32")]
-fn skipped(why: &str) {
-    wasm_bindgen_test::console_log!("SKIPPED: no GPU adapter ({why})");
 }
 
 /// Random 28x28 "digits": 48 to train on, 16 held out.
@@ -286,29 +278,10 @@ fn timing_readback_every_step_or_every_ten() {
     }
 }
 
-macro_rules! run_everywhere {
-    ($($name:ident),* $(,)?) => {
-        #[cfg(not(target_arch = "wasm32"))]
-        mod native {
-            $(#[test]
-            fn $name() {
-                pollster::block_on(super::$name())
-            })*
-        }
-        #[cfg(target_arch = "wasm32")]
-        mod browser {
-            $(#[wasm_bindgen_test::wasm_bindgen_test]
-            async fn $name() {
-                super::$name().await
-            })*
-        }
-    };
-}
-
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
-run_everywhere!(
+common::run_everywhere!(
     a_lost_gpu_moves_the_run_to_the_cpu_and_nothing_is_lost,
     a_gpu_lost_between_runs_keeps_the_trained_weights,
     several_steps_read_back_once,

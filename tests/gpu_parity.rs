@@ -44,18 +44,6 @@ async fn gpu() -> Option<Gpu> {
     }
 }
 
-#[cfg(not(target_arch = "wasm32"))]
-fn skipped(why: &str) {
-    use std::io::Write;
-    // Straight to stderr: the test harness would swallow println! of a passing test.
-    let _ = writeln!(std::io::stderr(), "SKIPPED: no GPU adapter ({why})");
-}
-
-#[cfg(target_arch = "wasm32")]
-fn skipped(why: &str) {
-    wasm_bindgen_test::console_log!("SKIPPED: no GPU adapter ({why})");
-}
-
 async fn read<B: Backend>(b: &B, buf: &B::Buf) -> Vec<f32> {
     b.read(buf).await
 }
@@ -833,31 +821,10 @@ fn timing_dense_ae() {
     }
 }
 
-/// Every async suite above runs natively under `cargo test` (blocking on its future; the GPU's
-/// readbacks poll the device) and in the browser under wasm-bindgen-test (awaiting map_async).
-macro_rules! run_everywhere {
-    ($($name:ident),* $(,)?) => {
-        #[cfg(not(target_arch = "wasm32"))]
-        mod native {
-            $(#[test]
-            fn $name() {
-                pollster::block_on(super::$name())
-            })*
-        }
-        #[cfg(target_arch = "wasm32")]
-        mod browser {
-            $(#[wasm_bindgen_test::wasm_bindgen_test]
-            async fn $name() {
-                super::$name().await
-            })*
-        }
-    };
-}
-
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
-run_everywhere!(
+common::run_everywhere!(
     elementwise_and_activations,
     dense_forward_backward,
     conv2d_forward_backward,

@@ -101,3 +101,40 @@ pub fn pool_shapes() -> Vec<Pool2dGeom> {
         pool(1, 2, (5, 6), 3, 1),
     ]
 }
+
+/// Says that a GPU test did not run: scripts/test.sh counts these lines (a skip, never a pass).
+/// Natively straight to stderr (the harness swallows a passing test's println!); in the browser
+/// to the console, which wasm-bindgen-test prints.
+pub fn skipped(why: &str) {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "SKIPPED: no GPU adapter ({why})");
+    }
+    #[cfg(target_arch = "wasm32")]
+    wasm_bindgen_test::console_log!("SKIPPED: no GPU adapter ({why})");
+}
+
+/// Every async test named runs natively under `cargo test` (blocking on its future; the GPU's
+/// readbacks poll the device) and in the browser under wasm-bindgen-test (awaiting map_async).
+#[allow(unused_macros)]
+macro_rules! run_everywhere {
+    ($($name:ident),* $(,)?) => {
+        #[cfg(not(target_arch = "wasm32"))]
+        mod native {
+            $(#[test]
+            fn $name() {
+                pollster::block_on(super::$name())
+            })*
+        }
+        #[cfg(target_arch = "wasm32")]
+        mod browser {
+            $(#[wasm_bindgen_test::wasm_bindgen_test]
+            async fn $name() {
+                super::$name().await
+            })*
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use run_everywhere;
