@@ -3,46 +3,13 @@
 //! shows). Training tests run in release mode (`cargo test --release --test engine`).
 #![cfg(not(target_arch = "wasm32"))] // pollster blocks; native only
 
+mod common;
+
 use cnn_lab::data::augment::Augment;
-use cnn_lab::data::mnist::Mnist;
 use cnn_lab::nn::engine::{Device, Engine, ModelSpec, TrainRequest};
 use cnn_lab::nn::{LayerSpec, OptimizerConfig};
-use cnn_lab::ops::Act;
+use common::{conv_layer, mnist, preset_cnn};
 use pollster::block_on;
-
-fn mnist() -> Mnist {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/mnist-10k.bin");
-    Mnist::parse(&std::fs::read(path).expect("bundled MNIST")).expect("valid file")
-}
-
-fn conv(filters: usize, k: usize) -> LayerSpec {
-    LayerSpec::Conv {
-        filters,
-        k,
-        stride: 1,
-        pad: k / 2,
-        bias: true,
-    }
-}
-
-/// The exercise-5 preset as the page sends it (www/lab/exercises/train-cnn.js, `toSpecLayers`).
-fn preset() -> ModelSpec {
-    use LayerSpec::*;
-    let relu = Activation(Act::Relu);
-    let pool = MaxPool { k: 2, stride: 2 };
-    ModelSpec::Cnn(vec![
-        conv(8, 5),
-        relu.clone(),
-        pool.clone(),
-        conv(16, 3),
-        relu.clone(),
-        pool,
-        Flatten,
-        Dense { units: 64 },
-        relu,
-        Dense { units: 10 },
-    ])
-}
 
 fn request(epochs: usize, lr: f32) -> TrainRequest {
     TrainRequest {
@@ -70,7 +37,10 @@ fn bad_specs_are_errors_not_panics() {
     use LayerSpec::*;
     let data = mnist();
     let bad = [
-        (ModelSpec::Cnn(vec![conv(8, 3), Flatten]), "last layer"),
+        (
+            ModelSpec::Cnn(vec![conv_layer(8, 3), Flatten]),
+            "last layer",
+        ),
         (
             ModelSpec::Cnn(vec![
                 Conv {
@@ -124,7 +94,7 @@ fn bad_specs_are_errors_not_panics() {
 #[test]
 fn summaries_match_the_page_and_every_kind_builds() {
     let data = mnist();
-    let mut e = Engine::new(Device::Cpu, &preset(), 1, &data).unwrap();
+    let mut e = Engine::new(Device::Cpu, &preset_cnn(), 1, &data).unwrap();
     let rows = e.summary();
     let shapes: Vec<Vec<usize>> = rows.iter().map(|r| r.out_shape.clone()).collect();
     assert_eq!(shapes[0], [8, 28, 28]);
@@ -185,7 +155,7 @@ fn summaries_match_the_page_and_every_kind_builds() {
 #[test]
 fn a_wild_learning_rate_stops_with_a_message_and_keeps_the_last_good_weights() {
     let data = mnist();
-    let mut e = Engine::new(Device::Cpu, &preset(), 1, &data).unwrap();
+    let mut e = Engine::new(Device::Cpu, &preset_cnn(), 1, &data).unwrap();
     let mut req = request(1, 1e-3);
     req.train_size = Some(320);
     block_on(e.begin(&req, &data)).unwrap();
@@ -242,7 +212,7 @@ fn classes_noise_and_vae_codes() {
 fn exercise_5_preset_reaches_97_percent_with_its_augmentation() {
     // The page's preset: 8 epochs, batch 32, Adam 0.002, rotation ±10°, shift ±2 px, zoom ±10%.
     let data = mnist();
-    let mut e = Engine::new(Device::Cpu, &preset(), 1, &data).unwrap();
+    let mut e = Engine::new(Device::Cpu, &preset_cnn(), 1, &data).unwrap();
     let mut req = request(8, 2e-3);
     req.augment = Some(Augment {
         max_rotate_deg: 10.0,

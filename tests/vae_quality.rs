@@ -17,6 +17,8 @@
 //! VAE midpoints 0.42-0.58 against the AE's 0.50 in every recipe: no better than the AE's.
 #![cfg(not(target_arch = "wasm32"))] // pollster blocks; native only
 
+mod common;
+
 use cnn_lab::backend::cpu::Cpu;
 use cnn_lab::data::augment::{warp, Geometry};
 use cnn_lab::data::mnist::Mnist;
@@ -27,16 +29,12 @@ use cnn_lab::nn::train::owned;
 use cnn_lab::nn::{LayerSpec, ModelKind, OptimizerConfig, TrainConfig, Trainer};
 use cnn_lab::ops::Act;
 use cnn_lab::rng::Rng;
+use common::{mnist, preset_cnn};
 use pollster::block_on;
 use std::time::Instant;
 
 /// β of the exercise's defaults (www/lab/exercises/ae-vae.js: `BETA`, with `HIDDEN` 512).
 const RECIPE_BETA: f32 = 3.0;
-
-fn mnist() -> Mnist {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/mnist-10k.bin");
-    Mnist::parse(&std::fs::read(path).expect("bundled MNIST")).expect("valid file")
-}
 
 fn request(epochs: usize, lr: f32) -> TrainRequest {
     TrainRequest {
@@ -58,27 +56,7 @@ fn train(e: &mut Engine, req: &TrainRequest, data: &Mnist) {
 
 /// The judge of tests/e2e-lab/ae-real.test.mjs.
 fn judge(data: &Mnist) -> Engine {
-    use LayerSpec::*;
-    let conv = |filters, k| Conv {
-        filters,
-        k,
-        stride: 1,
-        pad: k / 2,
-        bias: true,
-    };
-    let (relu, pool) = (Activation(Act::Relu), MaxPool { k: 2, stride: 2 });
-    let spec = ModelSpec::Cnn(vec![
-        conv(8, 5),
-        relu.clone(),
-        pool.clone(),
-        conv(16, 3),
-        relu.clone(),
-        pool,
-        Flatten,
-        Dense { units: 64 },
-        relu,
-        Dense { units: 10 },
-    ]);
+    let spec = preset_cnn();
     let mut e = Engine::new(Device::Cpu, &spec, 3, data).unwrap();
     train(&mut e, &request(4, 0.002), data);
     e

@@ -1,7 +1,10 @@
 //! Helpers shared by the op test suites (each suite uses a subset).
 #![allow(dead_code)]
 
-use cnn_lab::ops::{Conv2dGeom, Pool2dGeom};
+use cnn_lab::data::mnist::Mnist;
+use cnn_lab::nn::engine::ModelSpec;
+use cnn_lab::nn::LayerSpec;
+use cnn_lab::ops::{Act, Conv2dGeom, Pool2dGeom};
 use cnn_lab::rng::Rng;
 
 pub fn normal(rng: &mut Rng, len: usize) -> Vec<f32> {
@@ -138,3 +141,40 @@ macro_rules! run_everywhere {
 }
 #[allow(unused_imports)]
 pub(crate) use run_everywhere;
+
+/// The bundled 10,000 MNIST digits (8,000 train, 2,000 held out), as the page loads them.
+pub fn mnist() -> Mnist {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/mnist-10k.bin");
+    Mnist::parse(&std::fs::read(path).expect("bundled MNIST")).expect("valid file")
+}
+
+/// A "same" convolution layer (stride 1, padding k/2) as the page's layer builder makes it.
+pub fn conv_layer(filters: usize, k: usize) -> LayerSpec {
+    LayerSpec::Conv {
+        filters,
+        k,
+        stride: 1,
+        pad: k / 2,
+        bias: true,
+    }
+}
+
+/// The exercise-5 preset as the page sends it (www/lab/exercises/train-cnn.js, `toSpecLayers`);
+/// also the judge CNN of tests/e2e-lab/ae-real.test.mjs.
+pub fn preset_cnn() -> ModelSpec {
+    use LayerSpec::*;
+    let relu = Activation(Act::Relu);
+    let pool = MaxPool { k: 2, stride: 2 };
+    ModelSpec::Cnn(vec![
+        conv_layer(8, 5),
+        relu.clone(),
+        pool.clone(),
+        conv_layer(16, 3),
+        relu.clone(),
+        pool,
+        Flatten,
+        Dense { units: 64 },
+        relu,
+        Dense { units: 10 },
+    ])
+}
