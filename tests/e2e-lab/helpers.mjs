@@ -5,6 +5,7 @@ import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -18,6 +19,27 @@ export function builtEngine() {
   const files = ['cnn-lab.js', 'cnn-lab_bg.wasm'];
   if (!files.every((f) => fs.existsSync(path.join(PKG, f)))) return null;
   return Object.fromEntries(files.map((f) => [`/pkg/${f}`, path.join(PKG, f)]));
+}
+
+// A test file on the real engine: one server (with dist/pkg/) and one browser for all its tests.
+// `skip`: the reason when the engine is not built (tests pass it to test() and are reported as
+// skipped); `open(url, options)`: openPage in that browser.
+export function realEngineSuite() {
+  const engine = builtEngine();
+  const skip = engine ? false : 'the engine is not built: run ./scripts/build-web.sh';
+  let server;
+  let base;
+  let browser;
+  before(async () => {
+    if (skip) return;
+    ({ server, base } = await serve({ extra: engine }));
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+    server?.close();
+  });
+  return { skip, open: (url, options) => openPage(browser, base, url, options) };
 }
 
 export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; worker-src 'self'; connect-src 'self'";

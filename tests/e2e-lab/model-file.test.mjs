@@ -4,26 +4,13 @@
 // corrupted files (truncated, a header larger than the file, a huge declared header, a NaN weight) each show their message
 // and leave the model predicting what it did. Also the IDX loader's message for a wrong file.
 // Skipped, and reported as skipped, while the engine is not built.
-import test, { after, before } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { builtEngine, instrument, launch, openPage, screenshotPath, serve } from './helpers.mjs';
+import { instrument, realEngineSuite, screenshotPath } from './helpers.mjs';
 
-const ENGINE = builtEngine();
-const SKIP = ENGINE ? false : 'the engine is not built: run ./scripts/build-web.sh';
-
-let server;
-let base;
-let browser;
-before(async () => {
-  if (SKIP) return;
-  ({ server, base } = await serve({ extra: ENGINE }));
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const suite = realEngineSuite();
+const SKIP = suite.skip;
 
 const URL_ = '/www/lab/dev.html?exercise=train-cnn';
 
@@ -73,7 +60,7 @@ async function importFile(page, name, buffer) {
 
 test('export then import reproduces the predictions; corrupted files show their message and change nothing', { skip: SKIP, timeout: 15 * 60 * 1000 }, async () => {
   // page 1: train, predict, export
-  const one = await openPage(browser, base, URL_, { init: instrument });
+  const one = await suite.open(URL_, { init: instrument });
   one.page.setDefaultTimeout(90 * 1000);
   await trainTiny(one.page, 600);
   const before = await predictions(one.page);
@@ -91,7 +78,7 @@ test('export then import reproduces the predictions; corrupted files show their 
   await one.context.close();
 
   // page 2: a model trained on fewer digits predicts differently until the file is imported
-  const two = await openPage(browser, base, URL_, { init: instrument });
+  const two = await suite.open(URL_, { init: instrument });
   two.page.setDefaultTimeout(90 * 1000);
   await trainTiny(two.page, 100);
   const other = await predictions(two.page);

@@ -7,25 +7,12 @@
 // corrupted saved record is discarded with a message; an autoencoder comes back reconstructing as
 // before; and without IndexedDB training still works, unsaved. Small data, so it takes seconds.
 // Skipped, and reported as skipped, while the engine is not built.
-import test, { after, before } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
-import { builtEngine, drawStrokes, instrument, launch, openPage, screenshotPath, serve } from './helpers.mjs';
+import { drawStrokes, instrument, realEngineSuite, screenshotPath } from './helpers.mjs';
 
-const ENGINE = builtEngine();
-const SKIP = ENGINE ? false : 'the engine is not built: run ./scripts/build-web.sh';
-
-let server;
-let base;
-let browser;
-before(async () => {
-  if (SKIP) return;
-  ({ server, base } = await serve({ extra: ENGINE }));
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const suite = realEngineSuite();
+const SKIP = suite.skip;
 
 const CNN = '/www/lab/dev.html?exercise=train-cnn';
 const SEVEN = [[[0.26, 0.18], [0.74, 0.18], [0.44, 0.86]]];
@@ -76,7 +63,7 @@ async function drawnSeven(page) {
 // The test accuracy and predictions of a run of the tiny preset never interrupted, in a page of
 // its own.
 async function uninterrupted({ epochs, digits }) {
-  const { page, context, problems } = await openPage(browser, base, CNN, { init: instrument });
+  const { page, context, problems } = await suite.open(CNN, { init: instrument });
   page.setDefaultTimeout(60 * 1000);
   await startTiny(page, { epochs, digits });
   await accuracyShown(page);
@@ -94,7 +81,7 @@ async function reload(page) {
 }
 
 test('exercise 5: a trained model comes back after a reload with identical predictions', { skip: SKIP, timeout: 5 * 60 * 1000 }, async () => {
-  const { page, context, problems } = await openPage(browser, base, CNN, { init: instrument });
+  const { page, context, problems } = await suite.open(CNN, { init: instrument });
   page.setDefaultTimeout(60 * 1000);
   await startTiny(page, { epochs: 1, digits: 500 });
   await accuracyShown(page);
@@ -128,7 +115,7 @@ test('exercise 5: a trained model comes back after a reload with identical predi
 
 test('exercise 5: reloaded after epoch 1 of 3, Resume finishes the run exactly as if never interrupted', { skip: SKIP, timeout: 5 * 60 * 1000 }, async () => {
   const straight = await uninterrupted({ epochs: 3, digits: 1500 });
-  const { page, context, problems } = await openPage(browser, base, CNN, { init: instrument });
+  const { page, context, problems } = await suite.open(CNN, { init: instrument });
   page.setDefaultTimeout(60 * 1000);
   const sec = page.locator('#ex-train-cnn');
   // pause the run as soon as its first epoch ends, so the reload lands between epochs 1 and 2
@@ -178,7 +165,7 @@ test('exercise 5: reloaded after epoch 1 of 3, Resume finishes the run exactly a
 });
 
 test('exercise 5: a corrupted saved record is discarded with a message', { skip: SKIP, timeout: 2 * 60 * 1000 }, async () => {
-  const { page, context, problems } = await openPage(browser, base, CNN, { init: instrument });
+  const { page, context, problems } = await suite.open(CNN, { init: instrument });
   page.setDefaultTimeout(60 * 1000);
   const sec = page.locator('#ex-train-cnn');
   const meta = {
@@ -213,7 +200,7 @@ test('exercise 5: a corrupted saved record is discarded with a message', { skip:
 });
 
 test('without IndexedDB, exercise 5 trains as before and says it cannot save', { skip: SKIP, timeout: 2 * 60 * 1000 }, async () => {
-  const { page, context, problems } = await openPage(browser, base, CNN, {
+  const { page, context, problems } = await suite.open(CNN, {
     init: `(${instrument})(); Object.defineProperty(window, 'indexedDB', { value: undefined });`,
   });
   page.setDefaultTimeout(60 * 1000);
@@ -227,7 +214,7 @@ test('without IndexedDB, exercise 5 trains as before and says it cannot save', {
 });
 
 test('autoencoder (exercise 9): reconstructions are the same after a reload', { skip: SKIP, timeout: 3 * 60 * 1000 }, async () => {
-  const { page, context, problems } = await openPage(browser, base, '/www/lab/dev.html?exercise=ae-undercomplete', { init: instrument });
+  const { page, context, problems } = await suite.open('/www/lab/dev.html?exercise=ae-undercomplete', { init: instrument });
   page.setDefaultTimeout(90 * 1000);
   const sec = page.locator('#ex-ae-undercomplete');
   await sec.getByLabel('latent size k').fill('8');
@@ -260,7 +247,7 @@ test('autoencoder (exercise 9): reconstructions are the same after a reload', { 
 });
 
 test('exercise 5: a model loaded from a file is kept too', { skip: SKIP, timeout: 2 * 60 * 1000 }, async () => {
-  const one = await openPage(browser, base, CNN, { init: instrument });
+  const one = await suite.open(CNN, { init: instrument });
   one.page.setDefaultTimeout(60 * 1000);
   await startTiny(one.page, { epochs: 1, digits: 300 });
   await accuracyShown(one.page);
@@ -268,7 +255,7 @@ test('exercise 5: a model loaded from a file is kept too', { skip: SKIP, timeout
   const file = Buffer.from(await one.page.evaluate(async () => Array.from((await window.__call('exportModel', { slot: 'cnn' })).bytes)));
   await one.context.close();
 
-  const { page, context, problems } = await openPage(browser, base, CNN, { init: instrument });
+  const { page, context, problems } = await suite.open(CNN, { init: instrument });
   page.setDefaultTimeout(60 * 1000);
   const sec = page.locator('#ex-train-cnn');
   await sec.getByLabel('preset').selectOption('tiny');
@@ -286,7 +273,7 @@ test('exercise 5: a model loaded from a file is kept too', { skip: SKIP, timeout
 });
 
 test('the site page (index.html): a reload restores answers and the trained model', { skip: SKIP, timeout: 2 * 60 * 1000 }, async () => {
-  const { page, context, problems } = await openPage(browser, base, '/index.html?exercise=train-cnn', { init: instrument });
+  const { page, context, problems } = await suite.open('/index.html?exercise=train-cnn', { init: instrument });
   page.setDefaultTimeout(60 * 1000);
   const sec = page.locator('#ex-train-cnn');
   const check = sec.locator('form[data-check="train-conv-params"]');
@@ -312,7 +299,7 @@ test('the site page (index.html): a reload restores answers and the trained mode
 
 test('exercise 5: a run stopped after epoch 1 offers Resume at once, from its checkpoint', { skip: SKIP, timeout: 3 * 60 * 1000 }, async () => {
   const straight = await uninterrupted({ epochs: 2, digits: 1500 });
-  const { page, context, problems } = await openPage(browser, base, CNN, { init: instrument });
+  const { page, context, problems } = await suite.open(CNN, { init: instrument });
   page.setDefaultTimeout(60 * 1000);
   const sec = page.locator('#ex-train-cnn');
   await page.evaluate(() => {
@@ -342,7 +329,7 @@ test('exercise 5: a run stopped after epoch 1 offers Resume at once, from its ch
 });
 
 test('exercise 5: a record saved without optimizer state (an older lab) says its Resume is not exact', { skip: SKIP, timeout: 2 * 60 * 1000 }, async () => {
-  const { page, context, problems } = await openPage(browser, base, CNN, { init: instrument });
+  const { page, context, problems } = await suite.open(CNN, { init: instrument });
   page.setDefaultTimeout(60 * 1000);
   const sec = page.locator('#ex-train-cnn');
   await startTiny(page, { epochs: 1, digits: 200 });
@@ -371,7 +358,7 @@ test('exercise 5: a record saved without optimizer state (an older lab) says its
 });
 
 test('a saved model is kept, not discarded, when the engine itself cannot start', { skip: SKIP, timeout: 2 * 60 * 1000 }, async () => {
-  const { page, context } = await openPage(browser, base, CNN, { init: instrument });
+  const { page, context } = await suite.open(CNN, { init: instrument });
   page.setDefaultTimeout(60 * 1000);
   await page.evaluate(async () => {
     const store = await import('/www/store.js');
