@@ -57,6 +57,7 @@ function loadData() {
 // --- training --------------------------------------------------------------------------------
 const runs = new Map(); // slot -> { id, epochs, batch, stepsPerEpoch, paused, stopped, metrics, lastPost }
 let looping = false;
+const holdAfterEpoch = new Map(); // slot -> epoch: the test hook pauseAfterEpochForTest
 
 const tick = new MessageChannel();
 let wake = null;
@@ -120,6 +121,10 @@ async function slice(slot, run) {
         // page's per-epoch checkpoints: importModel reads its weights, train { resumeFrom } goes on
         const model = await engine(() => wasm.checkpoint_model(slot)).catch(() => undefined);
         postMessage({ type: "epoch", slot, epoch: p.epoch, test: run.metrics, model }, model ? [model.buffer] : []);
+        if (holdAfterEpoch.get(slot) === p.epoch) {
+          holdAfterEpoch.delete(slot);
+          run.paused = true; // no step runs until the page sends resume or stop
+        }
       }
     }
   } catch (e) {
@@ -236,6 +241,9 @@ async function handle(msg) {
     }
     case "loseGpuForTest": // test and development hook: device.destroy() on the slot's GPU
       await engine(() => wasm.lose_gpu_for_test(slot));
+      return {};
+    case "pauseAfterEpochForTest": // test hook: the run pauses itself as it posts that epoch's event
+      holdAfterEpoch.set(slot, msg.epoch);
       return {};
     case "panicTest":
       wasm.panic_for_test("deliberate panic requested by the page (#panic-test)");

@@ -118,8 +118,10 @@ test('exercise 5: reloaded after epoch 1 of 3, Resume finishes the run exactly a
   const { page, context, problems } = await suite.open(CNN, { init: instrument });
   page.setDefaultTimeout(60 * 1000);
   const sec = page.locator('#ex-train-cnn');
-  // pause the run as soon as its first epoch ends, so the reload lands between epochs 1 and 2
-  await page.evaluate(() => {
+  // pause the run as soon as its first epoch ends, so the reload lands between epochs 1 and 2 (the
+  // worker holds itself there: a click answering the epoch event could arrive after epoch 2 ended)
+  await page.evaluate(async () => {
+    await window.__call('pauseAfterEpochForTest', { slot: 'cnn', epoch: 1 });
     window.__workers[0].addEventListener('message', (e) => {
       if (e.data?.type === 'epoch' && e.data.epoch === 1) document.querySelector('#ex-train-cnn .progress button').click();
     });
@@ -302,7 +304,8 @@ test('exercise 5: a run stopped after epoch 1 offers Resume at once, from its ch
   const { page, context, problems } = await suite.open(CNN, { init: instrument });
   page.setDefaultTimeout(60 * 1000);
   const sec = page.locator('#ex-train-cnn');
-  await page.evaluate(() => {
+  await page.evaluate(async () => {
+    await window.__call('pauseAfterEpochForTest', { slot: 'cnn', epoch: 1 }); // so that Stop lands in epoch 2
     const w = window.__workers[0];
     w.addEventListener('message', function stop(e) {
       if (e.data?.type !== 'epoch' || e.data.epoch !== 1) return;
