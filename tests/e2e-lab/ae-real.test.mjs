@@ -137,10 +137,13 @@ for (const [label, args] of [['cpu', FLAGS], ['webgpu', [...FLAGS, ...WEBGPU]]])
   });
 
   // Issue 6's VAE targets are not reached reliably yet. With the exercise's defaults (784-512-256-16,
-  // β 3) this page measured 71% of prior samples judged confidently (70% needed) and midpoints VAE
-  // 0.62 vs AE 0.62 (VAE must be higher); natively (tests/vae_quality.rs) 67-68% over three seeds and
-  // VAE midpoints 0.42-0.58 vs AE 0.50. The test runs and prints its numbers on every run; it is
-  // marked todo, so it is reported but does not fail the suite, until a recipe meets both targets.
+  // β 3) this page measured 71% of prior samples judged confidently (70% needed); natively
+  // (tests/vae_quality.rs) 67-68% over three seeds. The midpoint target (VAE above the vanilla AE) is
+  // not met by any recipe tried: over 250 pairs, VAE midpoints 0.53-0.64, AE midpoints 0.55-0.62, and an
+  // AE with the VAE's own layers 0.61-0.62 (the judge reads an AE's overlaid-digit midpoints with
+  // confidence as often as a VAE's blurred ones; tests/vae_quality.rs has the numbers). The test runs
+  // and prints its numbers on every run; it is marked todo, so it is reported but does not fail the
+  // suite.
   if (label === 'cpu') test(`VAE judged by the lab's CNN on the real engine (${label})`, { skip: SKIP, todo: 'issue 6: VAE sample quality below target', timeout: 60 * 60 * 1000 }, async () => {
     const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args });
     const report = { backend: label };
@@ -167,11 +170,12 @@ for (const [label, args] of [['cpu', FLAGS], ['webgpu', [...FLAGS, ...WEBGPU]]])
         };
         const samples = await call('sample', { slot: 'vae', count: 100, seed: 11 });
         const sampleRate = await confident(samples.images, 100);
-        // 50 pairs of test digits of different classes: first index of class a with first of class (a+1..)
-        const test = await call('testImages', { start: 0, count: 400 });
+        // 250 pairs of held-out digits of different classes, i with (7i + 13) mod 2000 (50 pairs, as
+        // measured before, left a rate uncertain by about ±0.07: too coarse to compare two models)
+        const test = await call('testImages', { start: 0, count: 2000 });
         const pairs = [];
-        for (let i = 0; i < 400 && pairs.length < 50; i++) {
-          const j = (i * 7 + 13) % 400;
+        for (let i = 0; i < 2000 && pairs.length < 250; i++) {
+          const j = (i * 7 + 13) % 2000;
           if (test.labels[i] !== test.labels[j]) pairs.push([i, j]);
         }
         const both = new Float32Array(pairs.length * 2 * 784);
