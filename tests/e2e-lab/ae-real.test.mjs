@@ -136,15 +136,14 @@ for (const [label, args] of [['cpu', FLAGS], ['webgpu', [...FLAGS, ...WEBGPU]]])
     }
   });
 
-  // Issue 6's VAE targets are not reached reliably yet. With the exercise's defaults (784-512-256-16,
-  // β 3) this page measured 71% of prior samples judged confidently (70% needed); natively
-  // (tests/vae_quality.rs) 67-68% over three seeds. The midpoint target (VAE above the vanilla AE) is
-  // not met by any recipe tried: over 250 pairs, VAE midpoints 0.53-0.64, AE midpoints 0.55-0.62, and an
-  // AE with the VAE's own layers 0.61-0.62 (the judge reads an AE's overlaid-digit midpoints with
-  // confidence as often as a VAE's blurred ones; tests/vae_quality.rs has the numbers). The test runs
-  // and prints its numbers on every run; it is marked todo, so it is reported but does not fail the
-  // suite.
-  if (label === 'cpu') test(`VAE judged by the lab's CNN on the real engine (${label})`, { skip: SKIP, todo: 'issue 6: VAE sample quality below target', timeout: 60 * 60 * 1000 }, async () => {
+  // Issue 6's VAE targets are met here only at the edge. With the exercise's defaults (784-512-256-16,
+  // β 3, 20 epochs, seed 1) this page measures, the same in every run: 71% of prior samples judged
+  // confidently (70% needed), and over 250 pairs midpoints VAE 0.628 vs the vanilla AE's 0.592. Natively
+  // (tests/vae_quality.rs) other seeds and recipes read 0.61-0.70 of 1000 samples, VAE midpoints
+  // 0.53-0.64 against the AE's 0.55-0.57, and an AE with the VAE's own layers reaches 0.61: about one
+  // standard deviation (±0.03) apart, not a robust result. So the test runs and prints its numbers on
+  // every run, and stays todo: reported, not failing the suite.
+  if (label === 'cpu') test(`VAE judged by the lab's CNN on the real engine (${label})`, { skip: SKIP, todo: 'issue 6: VAE targets met only at the edge (see above)', timeout: 60 * 60 * 1000 }, async () => {
     const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args });
     const report = { backend: label };
     try {
