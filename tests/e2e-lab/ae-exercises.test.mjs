@@ -2,58 +2,14 @@
 // images, rule-based "models", no learning). The tests check the page's side: the exact commands it
 // sends, and that what it shows (errors, PSNR, AUC, precision/recall) equals what node recomputes
 // with ae-math.js from the double's own rules. Real training quality is checked by ae-real.test.mjs.
-import test, { after, before } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { ROOT, drawStrokes, launch, openPage, screenshotPath, serve } from './helpers.mjs';
+import { answer, cleanExit, doubleEngineSuite, drawStrokes, screenshotPath, sent } from './helpers.mjs';
 import { testImage, reconstructOne, lossesAt } from './ae-double-worker.js';
 import { addNoise, atThreshold, mean, perImageMse, psnrPerImage, quantile, roc } from '../../www/lab/ae-math.js';
 
-let server;
-let base;
-let browser;
-
-before(async () => {
-  ({ server, base } = await serve({ extra: { '/www/worker.js': path.join(ROOT, 'tests/e2e-lab/ae-double-worker.js') } }));
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
-
-function recordCommands() {
-  window.__sent = [];
-  const post = Worker.prototype.postMessage;
-  Worker.prototype.postMessage = function (msg, transfer) {
-    window.__sent.push(JSON.parse(JSON.stringify(msg, (k, v) => (ArrayBuffer.isView(v) ? { typed: v.constructor.name, length: v.length } : v))));
-    return post.call(this, msg, transfer);
-  };
-}
-
-async function exercise(name, opts = {}) {
-  const r = await openPage(browser, base, `/www/lab/dev.html?exercise=${name}`, { init: recordCommands, ...opts });
-  await r.page.waitForSelector(`#ex-${name}`);
-  await r.page.waitForFunction(() => !document.querySelector('.backend-badge').textContent.includes('starting'));
-  return r;
-}
-
-const sent = (page, type) => page.evaluate((t) => window.__sent.filter((m) => m.type === t), type);
+const { exercise } = doubleEngineSuite('ae-double-worker.js');
 const strip = ({ id, ...rest }) => rest;
-
-async function cleanExit({ page, context, problems }) {
-  assert.deepEqual(await page.evaluate(() => window.__csp), [], 'no CSP violations');
-  assert.deepEqual(problems, [], 'no page errors or failed requests');
-  await context.close();
-}
-
-async function answer(page, id, value) {
-  const form = page.locator(`form[data-check="${id}"]`);
-  if (await form.locator('input[type=radio]').count()) await form.locator(`input[type=radio][value="${value}"]`).check();
-  else await form.locator('input[type=text]').fill(String(value));
-  await form.getByRole('button', { name: 'Check' }).click();
-  return form.getAttribute('data-result');
-}
 
 function images(start, count) {
   const out = new Float32Array(count * 784);

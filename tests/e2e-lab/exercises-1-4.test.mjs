@@ -1,54 +1,17 @@
 // Exercises 1-4 (plain JS, no engine) driven in headless Chromium under the site's strict CSP.
-import test, { after, before } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
-import { builtEngine, drawStrokes, launch, openPage, screenshotPath, serve } from './helpers.mjs';
+import { answer, builtEngine, cleanExit, drawStrokes, exerciseSuite, screenshotPath } from './helpers.mjs';
 
-let server;
-let base;
-let browser;
-
-before(async () => {
-  ({ server, base } = await serve({ extra: builtEngine() ?? {} }));
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
-
-async function exercise(name, opts) {
-  const r = await openPage(browser, base, `/www/lab/dev.html?exercise=${name}`, opts);
-  await r.page.waitForSelector(`#ex-${name}`);
-  return r;
-}
-
-async function cleanExit({ page, context, problems }) {
-  const csp = await page.evaluate(() => window.__csp);
-  assert.deepEqual(csp, [], 'no CSP violations');
-  assert.deepEqual(problems, [], 'no page errors, console errors or external requests');
-  await context.close();
-}
-
-// A check widget: type or click an answer, press Check, read data-result.
-async function answer(page, id, value) {
-  const form = page.locator(`form[data-check="${id}"]`);
-  if (Array.isArray(value)) {
-    for (const box of await form.locator('input[type=checkbox]').all()) await box.setChecked(value.includes(await box.getAttribute('value')));
-  } else if (await form.locator('input[type=radio]').count()) {
-    await form.locator(`input[type=radio][value="${value}"]`).check();
-  } else {
-    await form.locator('input[type=text]').fill(String(value));
-  }
-  await form.getByRole('button', { name: 'Check' }).click();
-  return form.getAttribute('data-result');
-}
+// served with the engine where scripts/build-web.sh has built it (the full page starts it)
+const { exercise, open } = exerciseSuite({ extra: builtEngine() ?? {} });
 
 test('shows only the named exercise; the full page lists all thirteen in its table of contents', async () => {
   const one = await exercise('pooling');
   assert.equal(await one.page.locator('section.exercise').count(), 1);
   assert.equal(await one.page.locator('nav.toc').count(), 0);
   await cleanExit(one);
-  const all = await openPage(browser, base, '/www/lab/dev.html');
+  const all = await open('/www/lab/dev.html');
   await all.page.waitForSelector('#ex-resnet');
   assert.equal(await all.page.locator('section.exercise').count(), 13);
   assert.equal(await all.page.locator('nav.toc li').count(), 13);
@@ -324,7 +287,7 @@ test('graded checks emit bubbling lab-check events for embedding', async () => {
 });
 
 test('360 px wide: no horizontal scrolling, screenshots of the narrow page and of every exercise', async () => {
-  const narrow = await openPage(browser, base, '/www/lab/dev.html', { width: 360, height: 740 });
+  const narrow = await open('/www/lab/dev.html', { width: 360, height: 740 });
   await narrow.page.waitForSelector('#ex-resnet');
   await narrow.page.waitForTimeout(300);
   const widths = await narrow.page.evaluate(() => ({
@@ -356,7 +319,7 @@ test('360 px wide: no horizontal scrolling, screenshots of the narrow page and o
   }
   await narrow.context.close();
 
-  const wide = await openPage(browser, base, '/www/lab/dev.html', { width: 1000, height: 900 });
+  const wide = await open('/www/lab/dev.html', { width: 1000, height: 900 });
   await wide.page.waitForSelector('#ex-resnet');
   await wide.page.waitForTimeout(300);
   for (const id of ['convolution', 'stride-padding', 'pooling', 'parameter-sharing', 'train-cnn', 'what-cnns-learn', 'augmentation', 'resnet']) {
@@ -366,7 +329,7 @@ test('360 px wide: no horizontal scrolling, screenshots of the narrow page and o
 });
 
 test('every control on the full page has an accessible name and is reachable by keyboard', async () => {
-  const r = await openPage(browser, base, '/www/lab/dev.html');
+  const r = await open('/www/lab/dev.html');
   await r.page.waitForSelector('#ex-resnet');
   const unnamed = await r.page.evaluate(() => {
     const name = (el) =>

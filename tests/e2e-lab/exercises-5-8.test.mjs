@@ -2,61 +2,12 @@
 // (protocol-double-worker.js: synthetic numbers, no learning), so these tests check the page's side:
 // the exact messages it sends, how it routes events, and what it renders from the answers.
 // That a real model reaches 97% is checked by train-real.test.mjs against the real worker.
-import test, { after, before } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { ROOT, drawStrokes, launch, openPage, screenshotPath, serve } from './helpers.mjs';
+import { answer, cleanExit, doubleEngineSuite, drawStrokes, openPage, screenshotPath, sent, serve } from './helpers.mjs';
 
-let server;
-let base;
-let browser;
-
-before(async () => {
-  ({ server, base } = await serve({ extra: { '/www/worker.js': path.join(ROOT, 'tests/e2e-lab/protocol-double-worker.js') } }));
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
-
-// Records every command the page posts to the worker (typed arrays summarised).
-function recordCommands() {
-  window.__sent = [];
-  const post = Worker.prototype.postMessage;
-  Worker.prototype.postMessage = function (msg, transfer) {
-    window.__sent.push(JSON.parse(JSON.stringify(msg, (k, v) => (ArrayBuffer.isView(v) ? { typed: v.constructor.name, length: v.length } : v))));
-    return post.call(this, msg, transfer);
-  };
-}
-
-async function exercise(name, opts = {}) {
-  const r = await openPage(browser, base, `/www/lab/dev.html?exercise=${name}`, { init: recordCommands, ...opts });
-  await r.page.waitForSelector(`#ex-${name}`);
-  await r.page.waitForFunction(() => !document.querySelector('.backend-badge').textContent.includes('starting'));
-  return r;
-}
-
-const sent = (page, type) => page.evaluate((t) => window.__sent.filter((m) => m.type === t), type);
-
-async function cleanExit({ page, context, problems }) {
-  assert.deepEqual(await page.evaluate(() => window.__csp), [], 'no CSP violations');
-  assert.deepEqual(problems, [], 'no page errors or failed requests');
-  await context.close();
-}
-
-async function answer(page, id, value) {
-  const form = page.locator(`form[data-check="${id}"]`);
-  if (Array.isArray(value)) {
-    for (const box of await form.locator('input[type=checkbox]').all()) await box.setChecked(value.includes(await box.getAttribute('value')));
-  } else if (await form.locator('input[type=radio]').count()) {
-    await form.locator(`input[type=radio][value="${value}"]`).check();
-  } else {
-    await form.locator('input[type=text]').fill(String(value));
-  }
-  await form.getByRole('button', { name: 'Check' }).click();
-  return form.getAttribute('data-result');
-}
+const suite = doubleEngineSuite('protocol-double-worker.js');
+const { exercise } = suite;
 
 test('backend badge shows the engine backend and forces CPU with setBackend', async () => {
   const r = await exercise('train-cnn');
@@ -170,7 +121,7 @@ test('exercise 5: pause, resume and stop reach the worker', async () => {
 
 test('exercise 5 without an engine: errors are shown, the page keeps working', async () => {
   const plain = await serve(); // no worker.js at all
-  const r = await openPage(browser, plain.base, '/www/lab/dev.html?exercise=train-cnn');
+  const r = await openPage(suite.browser, plain.base, '/www/lab/dev.html?exercise=train-cnn');
   const { page } = r;
   await page.waitForFunction(() => document.querySelector('.backend-badge').textContent.includes('unavailable'));
   await page.getByRole('button', { name: 'Create model and train' }).click();

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -21,25 +22,97 @@ export function builtEngine() {
   return Object.fromEntries(files.map((f) => [`/pkg/${f}`, path.join(PKG, f)]));
 }
 
-// A test file on the real engine: one server (with dist/pkg/) and one browser for all its tests.
-// `skip`: the reason when the engine is not built (tests pass it to test() and are reported as
-// skipped); `open(url, options)`: openPage in that browser.
-export function realEngineSuite() {
-  const engine = builtEngine();
-  const skip = engine ? false : 'the engine is not built: run ./scripts/build-web.sh';
+// One server (the repository plus `extra`, as for serve) and one browser for all the tests of a file;
+// with `skip` set it starts neither. Returns the suite's browser (a getter: set once before() ran)
+// and open(url, options): openPage in that browser.
+function browserSuite({ extra = {}, skip = false } = {}) {
   let server;
   let base;
   let browser;
   before(async () => {
     if (skip) return;
-    ({ server, base } = await serve({ extra: engine }));
+    ({ server, base } = await serve({ extra }));
     browser = await launch();
   });
   after(async () => {
     await browser?.close();
     server?.close();
   });
-  return { skip, open: (url, options) => openPage(browser, base, url, options) };
+  return {
+    get browser() {
+      return browser;
+    },
+    open: (url, options) => openPage(browser, base, url, options),
+  };
+}
+
+// A test file on the real engine: one server (with dist/pkg/) and one browser for all its tests.
+// `skip`: the reason when the engine is not built (tests pass it to test() and are reported as
+// skipped); `open(url, options)`: openPage in that browser.
+export function realEngineSuite() {
+  const engine = builtEngine();
+  const skip = engine ? false : 'the engine is not built: run ./scripts/build-web.sh';
+  return { skip, open: browserSuite({ extra: engine, skip }).open };
+}
+
+// A test file on the exercises of www/lab/dev.html: browserSuite plus exercise(name, options), which
+// opens the page showing only that exercise and waits for its section. `init`: an init script for
+// every exercise page (options.init replaces it); `settle`: also wait until the backend badge has left
+// "starting" (the worker answered init).
+export function exerciseSuite({ extra = {}, init, settle = false } = {}) {
+  const suite = browserSuite({ extra });
+  suite.exercise = async (name, options = {}) => {
+    const r = await suite.open(`/www/lab/dev.html?exercise=${name}`, { init, ...options });
+    await r.page.waitForSelector(`#ex-${name}`);
+    if (settle) await r.page.waitForFunction(() => !document.querySelector('.backend-badge').textContent.includes('starting'));
+    return r;
+  };
+  return suite;
+}
+
+// Exercises whose www/worker.js is a protocol test double (`workerFile`, in tests/e2e-lab/) instead
+// of the engine: every command the page posts is recorded (read it with sent) and exercise() returns
+// once the double has answered init.
+export function doubleEngineSuite(workerFile) {
+  const extra = { '/www/worker.js': path.join(ROOT, 'tests/e2e-lab', workerFile) };
+  return exerciseSuite({ extra, init: recordCommands, settle: true });
+}
+
+// Init script: records every command the page posts to a worker in window.__sent (typed arrays
+// summarised as { typed, length }).
+function recordCommands() {
+  window.__sent = [];
+  const post = Worker.prototype.postMessage;
+  Worker.prototype.postMessage = function (msg, transfer) {
+    window.__sent.push(JSON.parse(JSON.stringify(msg, (k, v) => (ArrayBuffer.isView(v) ? { typed: v.constructor.name, length: v.length } : v))));
+    return post.call(this, msg, transfer);
+  };
+}
+
+// The commands of one type that a doubleEngineSuite page has posted so far.
+export const sent = (page, type) => page.evaluate((t) => window.__sent.filter((m) => m.type === t), type);
+
+// Closes a page opened with openPage after checking it saw no CSP violation and none of the problems
+// openPage records.
+export async function cleanExit({ page, context, problems }) {
+  assert.deepEqual(await page.evaluate(() => window.__csp), [], 'no CSP violations');
+  assert.deepEqual(problems, [], 'no page errors, console errors, failed or external requests');
+  await context.close();
+}
+
+// A check widget: ticks the boxes named in an array, picks a radio button or types the answer,
+// presses Check and returns data-result ('right' or 'wrong').
+export async function answer(page, id, value) {
+  const form = page.locator(`form[data-check="${id}"]`);
+  if (Array.isArray(value)) {
+    for (const box of await form.locator('input[type=checkbox]').all()) await box.setChecked(value.includes(await box.getAttribute('value')));
+  } else if (await form.locator('input[type=radio]').count()) {
+    await form.locator(`input[type=radio][value="${value}"]`).check();
+  } else {
+    await form.locator('input[type=text]').fill(String(value));
+  }
+  await form.getByRole('button', { name: 'Check' }).click();
+  return form.getAttribute('data-result');
 }
 
 export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; worker-src 'self'; connect-src 'self'";
