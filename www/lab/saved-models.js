@@ -154,7 +154,9 @@ export class SavedTraining {
           r.at = meta.at;
           const done = Math.min(...this.slots.map((s) => r.done[s]));
           const planned = r.planned[this.slots[0]];
-          this.say(`Saved in this browser${planned ? `: epoch ${done} of ${planned}` : ''} (${whenText(meta.at)}).`);
+          // epoch 0 is the starting weights, saved as training begins
+          const what = !planned ? '' : done ? `: epoch ${done} of ${planned}` : `: the starting weights; each of the ${planned} epochs is saved as it ends`;
+          this.say(`Saved in this browser${what} (${whenText(meta.at)}).`);
           this.setState('saved', done);
         },
         (e) => {
