@@ -21,15 +21,23 @@ test('the demo page reloads offline after the first visit', async () => {
   await page.frameLocator('#lab-frame').locator('form[data-check="sp-32-5"]').waitFor();
   await page.evaluate(() => navigator.serviceWorker.ready);
   await until(() => page.evaluate(() => !!navigator.serviceWorker.controller), { what: 'service worker in control' });
-  // the worker caches what the page and the iframe loaded before it took control
+  // the worker caches what the page and the iframe loaded before it took control, each URL as its
+  // own fetch: wait for every one of them (a few named ones were not enough: the rest could still be
+  // in flight when the network went off, and the iframe then could not load offline)
+  const loaded = (await Promise.all(page.frames().map((f) => f.evaluate(() =>
+    [location.href, ...performance.getEntriesByType('resource').map((e) => e.name)]
+      .map((u) => new URL(u))
+      .filter((u) => u.origin === location.origin)
+      .map((u) => u.pathname + u.search))))).flat();
+  for (const p of ['/www/embed/demo.html', '/www/embed/frame.html', '/www/lab/lab.js', '/www/lab/widgets/check.js', '/www/store.js']) {
+    assert.ok(loaded.some((u) => u.startsWith(p)), `${p} was loaded`);
+  }
   await until(
-    () => page.evaluate(async () => {
-      const c = await caches.open('cnn-lab-v1');
-      const keys = (await c.keys()).map((r) => new URL(r.url).pathname);
-      return ['/www/embed/demo.html', '/www/embed/frame.html', '/www/lab/lab.js', '/www/lab/widgets/check.js', '/www/store.js']
-        .every((p) => keys.includes(p));
-    }),
-    { what: 'cached site' },
+    () => page.evaluate(async (urls) => {
+      const keys = (await (await caches.open('cnn-lab-v1')).keys()).map((r) => new URL(r.url)).map((u) => u.pathname + u.search);
+      return urls.every((u) => keys.includes(u));
+    }, loaded),
+    { what: 'every URL the page and the iframe loaded, cached', timeout: 30_000 },
   );
 
   await ctx.setOffline(true);
