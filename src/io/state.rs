@@ -26,7 +26,7 @@
 //! import ignores the `__optim__.` tensors; the model file a notebook gets (`export_safetensors`)
 //! has none of them.
 
-use super::safetensors::{self, F32Tensor, SafetensorsError};
+use super::safetensors::{self, F32Tensor, SafetensorsError, TensorView};
 use crate::backend::Backend;
 use crate::nn::layer::{Layer, Param};
 use crate::nn::models::Model;
@@ -244,6 +244,30 @@ impl From<SafetensorsError> for ImportError {
     }
 }
 
+/// The values of a tensor of the file, when it has `shape`, is F32 and holds no NaN or infinity.
+fn finite_values(t: &TensorView, shape: &[usize]) -> Result<Vec<f32>, ImportError> {
+    let name = || t.name.clone();
+    if t.shape != shape {
+        return Err(ImportError::Shape {
+            name: name(),
+            expected: shape.to_vec(),
+            found: t.shape.clone(),
+        });
+    }
+    let v = t.to_f32().ok_or_else(|| ImportError::WrongDtype {
+        name: name(),
+        dtype: t.dtype.name(),
+    })?;
+    if let Some((index, &value)) = v.iter().enumerate().find(|(_, x)| !x.is_finite()) {
+        return Err(ImportError::NotFinite {
+            name: name(),
+            index,
+            value,
+        });
+    }
+    Ok(v)
+}
+
 /// Checks `bytes` against the model's architecture and, only when everything fits, loads the
 /// values and resets the optimizer state of every parameter. On error the model is untouched.
 pub fn import_safetensors<B: Backend>(
@@ -258,24 +282,7 @@ pub fn import_safetensors<B: Backend>(
         let t = file
             .get(name)
             .ok_or_else(|| ImportError::Missing { name: name.clone() })?;
-        if t.shape != *shape {
-            return Err(ImportError::Shape {
-                name: name.clone(),
-                expected: shape.clone(),
-                found: t.shape.clone(),
-            });
-        }
-        let v = t.to_f32().ok_or_else(|| ImportError::WrongDtype {
-            name: name.clone(),
-            dtype: t.dtype.name(),
-        })?;
-        if let Some((index, &value)) = v.iter().enumerate().find(|(_, x)| !x.is_finite()) {
-            return Err(ImportError::NotFinite {
-                name: name.clone(),
-                index,
-                value,
-            });
-        }
+        let v = finite_values(t, shape)?;
         if name.ends_with("running_var") {
             if let Some(index) = v.iter().position(|&x| x < 0.0) {
                 return Err(ImportError::NegativeVariance {
@@ -466,25 +473,7 @@ pub fn import_checkpoint<B: Backend>(
         for s in names {
             let full = format!("{OPTIM_PREFIX}{name}.{s}");
             let Some(t) = file.get(&full) else { continue };
-            if t.shape != *shape {
-                return Err(ImportError::Shape {
-                    name: full,
-                    expected: shape.clone(),
-                    found: t.shape.clone(),
-                });
-            }
-            let v = t.to_f32().ok_or_else(|| ImportError::WrongDtype {
-                name: full.clone(),
-                dtype: t.dtype.name(),
-            })?;
-            if let Some((index, &value)) = v.iter().enumerate().find(|(_, x)| !x.is_finite()) {
-                return Err(ImportError::NotFinite {
-                    name: full,
-                    index,
-                    value,
-                });
-            }
-            state.push(v);
+            state.push(finite_values(t, shape)?);
             used.push(full);
         }
         if !state.is_empty() && state.len() != names.len() {
