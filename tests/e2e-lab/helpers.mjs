@@ -255,6 +255,20 @@ export function instrument() {
   });
 }
 
+// The class probabilities of the first 8 held-out digits from the 'cnn' slot, on the page's worker
+// (see instrument).
+export function predictions(page) {
+  return page.evaluate(async () => {
+    const { images } = await window.__call('testImages', { start: 0, count: 8 });
+    const out = [];
+    for (let i = 0; i < 8; i++) {
+      const { probs } = await window.__call('predict', { slot: 'cnn', image: images.slice(i * 784, (i + 1) * 784) });
+      out.push(Array.from(probs));
+    }
+    return out;
+  });
+}
+
 // On the page's worker (see instrument), trains the same model twice from the same seed on the
 // same few digits, once on WebGPU and once forced to the CPU, then runs `probe` ({ type, ...fields }
 // without slot) on both. Returns { gpu, cpu }, each { backend, losses (per progress event), test

@@ -7,7 +7,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { instrument, realEngineSuite, screenshotPath } from './helpers.mjs';
+import { instrument, predictions, realEngineSuite, screenshotPath } from './helpers.mjs';
 
 const suite = realEngineSuite();
 const SKIP = suite.skip;
@@ -28,19 +28,6 @@ async function trainTiny(page, digits) {
     { timeout: 5 * 60 * 1000 },
   );
   assert.doesNotMatch(await sec.locator('.train-panel .status').textContent(), /Error/);
-}
-
-// The class probabilities of the first 8 held-out digits, from the page's worker.
-function predictions(page) {
-  return page.evaluate(async () => {
-    const { images } = await window.__call('testImages', { start: 0, count: 8 });
-    const out = [];
-    for (let i = 0; i < 8; i++) {
-      const { probs } = await window.__call('predict', { slot: 'cnn', image: images.slice(i * 784, (i + 1) * 784) });
-      out.push(Array.from(probs));
-    }
-    return out;
-  });
 }
 
 // The file with its first 8 bytes (the header's length, u64 little-endian) replaced.

@@ -9,7 +9,7 @@
 // Skipped, and reported as skipped, while the engine is not built.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { drawStrokes, instrument, realEngineSuite, screenshotPath } from './helpers.mjs';
+import { drawStrokes, instrument, predictions, realEngineSuite, screenshotPath } from './helpers.mjs';
 
 const suite = realEngineSuite();
 const SKIP = suite.skip;
@@ -36,19 +36,6 @@ const accuracyShown = (page) =>
 
 const savedState = (page, ex = 'train-cnn') => page.locator(`#ex-${ex} [data-saved-model]`);
 const savedText = (page, ex = 'train-cnn') => page.locator(`#ex-${ex} [data-saved-model] .status`).first().textContent();
-
-// The class probabilities of the first 8 held-out digits, from the page's worker.
-function predictions(page) {
-  return page.evaluate(async () => {
-    const { images } = await window.__call('testImages', { start: 0, count: 8 });
-    const out = [];
-    for (let i = 0; i < 8; i++) {
-      const { probs } = await window.__call('predict', { slot: 'cnn', image: images.slice(i * 784, (i + 1) * 784) });
-      out.push(Array.from(probs));
-    }
-    return out;
-  });
-}
 
 // The page's probability bars for a drawn 7: the predicted digit and the ten percentages shown.
 async function drawnSeven(page) {
