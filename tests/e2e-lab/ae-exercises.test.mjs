@@ -289,8 +289,8 @@ test('exercise 13 (VAE): diagram, loss terms and ELBO, samples, manifold, interp
   assert.ok(charts.some((c) => /ELBO -[\d.]+/.test(c)), charts.join(' | '));
 
   assert.deepEqual((await sent(page, 'sample')).map(strip), [{ type: 'sample', slot: 'vae', count: 64, seed: 1 }]);
-  const decodes = (await sent(page, 'decode')).map((m) => [m.slot, m.z.length]);
-  assert.deepEqual(decodes, [['vae-ae', 128], ['vae', 450], ['vae', 14], ['vae-ae', 14]]);
+  const decoded = (await sent(page, 'decode')).map((m) => [m.slot, m.z.length]);
+  assert.deepEqual(decoded, [['vae-ae', 128], ['vae', 450], ['vae', 14], ['vae-ae', 14]]);
   assert.deepEqual((await sent(page, 'encode')).map((m) => [m.slot, m.images.length]), [['vae', 1568], ['vae-ae', 1568]]);
   const manifold = sec.locator('.manifold canvas');
   assert.deepEqual(await manifold.evaluate((c) => [c.width, c.height]), [420, 420]);
@@ -303,6 +303,21 @@ test('exercise 13 (VAE): diagram, loss terms and ELBO, samples, manifold, interp
   await sec.getByRole('button', { name: 'Clear' }).nth(1).click();
   await drawStrokes(page, sec.locator('canvas.draw-canvas').nth(1), ONE);
   await page.waitForFunction(() => window.__sent.filter((m) => m.type === 'encode').length >= 4);
+
+  // the path: along the arc by default, the straight line on request (7 points of 2 numbers)
+  const vaeLine = async () => (await sent(page, 'decode')).filter((m) => m.slot === 'vae' && m.z.length === 14).at(-1).z.values;
+  const arc = await vaeLine();
+  const [encodes, decodes] = [(await sent(page, 'encode')).length, (await sent(page, 'decode')).length];
+  await sec.getByLabel('path').selectOption('line');
+  await page.waitForFunction((n) => window.__sent.filter((m) => m.type === 'decode').length >= n + 2, decodes);
+  assert.equal((await sent(page, 'encode')).length, encodes + 2);
+  const line = await vaeLine();
+  assert.deepEqual([line[0], line[1], line[12], line[13]], [arc[0], arc[1], arc[12], arc[13]], 'the same two codes');
+  for (const d of [0, 1]) {
+    const mean = (line[d] + line[12 + d]) / 2;
+    assert.ok(Math.abs(line[6 + d] - mean) <= 1e-6 * Math.max(1, Math.abs(mean)), `the line's midpoint ${line[6 + d]} is the mean ${mean}`);
+  }
+  assert.ok(Math.hypot(arc[6], arc[7]) >= Math.hypot(line[6], line[7]) - 1e-6, 'the arc stays further out than the line');
 
   assert.equal(await answer(page, 'vae-z', 1.5), 'wrong');
   assert.equal(await answer(page, 'vae-z', 2), 'right');

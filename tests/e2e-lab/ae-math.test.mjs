@@ -2,7 +2,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  perImageMse, psnr, psnrFromMse, psnrPerImage, roc, atThreshold, histogram, quantile, addNoise, rng, interpolate, latentGrid, mosaic,
+  perImageMse, psnr, psnrFromMse, psnrPerImage, roc, atThreshold, histogram, quantile, addNoise, rng, interpolate, slerp, latentGrid, mosaic,
 } from '../../www/lab/ae-math.js';
 
 const close = (a, b, eps = 1e-9) => assert.ok(Math.abs(a - b) <= eps, `${a} != ${b}`);
@@ -101,6 +101,21 @@ test('noise models: level, clipping, determinism', () => {
   const gen = rng(3);
   const parts = [addNoise(clean.subarray(0, 7000), { type: 'gaussian', level: 0.1 }, gen), addNoise(clean.subarray(7000), { type: 'gaussian', level: 0.1 }, gen)];
   assert.deepEqual(Float32Array.from([...parts[0], ...parts[1]]), g);
+});
+
+test('spherical interpolation', () => {
+  const f = (...v) => Float32Array.from(v);
+  // a quarter circle of radius 2: the midpoint at 45 degrees, on the circle (the line's is at √2)
+  const arc = slerp(f(2, 0), f(0, 2), 3);
+  [2, 0, Math.SQRT2, Math.SQRT2, 0, 2].forEach((v, i) => close(arc[i], v, 1e-6));
+  // every point of an arc between codes of equal length keeps that length
+  const a = f(1, 2, -2, 0.5);
+  const b = f(-2, 1, 0.5, 2);
+  const path = slerp(a, b, 7);
+  for (let s = 0; s < 7; s++) close(Math.hypot(...path.subarray(4 * s, 4 * s + 4)), Math.hypot(...a), 1e-5);
+  // parallel and opposite codes have no plane to turn in: the straight line
+  assert.deepEqual([...slerp(f(1, 1), f(3, 3), 3)], [...interpolate(f(1, 1), f(3, 3), 3)]);
+  assert.deepEqual([...slerp(f(1, 0), f(-1, 0), 3)], [1, 0, 0, 0, -1, 0]);
 });
 
 test('interpolation, latent grid and mosaic', () => {

@@ -79,12 +79,13 @@ export function doubleEngineSuite(workerFile) {
 }
 
 // Init script: records every command the page posts to a worker in window.__sent (typed arrays
-// summarised as { typed, length }).
+// summarised as { typed, length }, with their values up to 64 of them).
 function recordCommands() {
   window.__sent = [];
   const post = Worker.prototype.postMessage;
+  const summary = (v) => ({ typed: v.constructor.name, length: v.length, ...(v.length <= 64 && { values: Array.from(v) }) });
   Worker.prototype.postMessage = function (msg, transfer) {
-    window.__sent.push(JSON.parse(JSON.stringify(msg, (k, v) => (ArrayBuffer.isView(v) ? { typed: v.constructor.name, length: v.length } : v))));
+    window.__sent.push(JSON.parse(JSON.stringify(msg, (k, v) => (ArrayBuffer.isView(v) ? summary(v) : v))));
     return post.call(this, msg, transfer);
   };
 }

@@ -157,6 +157,33 @@ export function interpolate(a, b, steps) {
   return out;
 }
 
+// `steps` points from a to b along the great circle (spherical interpolation, "slerp"; White 2016,
+// "Sampling Generative Networks"): a·sin((1−t)ω)/sin ω + b·sin(tω)/sin ω, ω the angle between them.
+// Why: in k dimensions nearly all of N(0, I) lies at a distance of about √k from the origin, and a
+// VAE's codes spread out like it. The straight line between two such codes cuts inside that shell
+// (at its midpoint the length shrinks by cos(ω/2)), where few codes lie; the arc keeps the length
+// when |a| = |b|. Nearly parallel or opposite codes (sin ω ≈ 0) fall back to the straight line.
+export function slerp(a, b, steps) {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let j = 0; j < a.length; j++) {
+    dot += a[j] * b[j];
+    na += a[j] * a[j];
+    nb += b[j] * b[j];
+  }
+  const omega = Math.acos(Math.min(1, Math.max(-1, dot / Math.sqrt(na * nb))));
+  if (!(Math.sin(omega) > 1e-6)) return interpolate(a, b, steps);
+  const d = a.length;
+  const out = new Float32Array(steps * d);
+  for (let s = 0; s < steps; s++) {
+    const t = steps === 1 ? 0 : s / (steps - 1);
+    const [ca, cb] = [Math.sin((1 - t) * omega) / Math.sin(omega), Math.sin(t * omega) / Math.sin(omega)];
+    for (let j = 0; j < d; j++) out[s * d + j] = ca * a[j] + cb * b[j];
+  }
+  return out;
+}
+
 // A g x g grid of 2-D latent points over [-r, r]^2, row-major with z2 decreasing downwards (so the
 // picture has z2 pointing up, as on a plot).
 export function latentGrid(g, r) {
