@@ -15,9 +15,10 @@
 //! midpoints as raw bytes).
 //!
 //! MET (Dec 2026) with the full MNIST (60,000 training digits) and the exercise's model (784-512-256-16,
-//! β 3), 10 epochs. Samples of 100 (of 1000), seeds 1, 2: 0.75 (0.755), 0.76 (0.761). Midpoints
-//! along the arc: VAE 0.768, 0.792 against the exercise's vanilla AE (784-128-16, MSE) 0.692; on the
-//! straight line VAE 0.588, 0.664 against 0.648. Seed 3: `the_exercise_recipe_meets_issue_6`.
+//! β 3), 10 epochs (`the_exercise_recipe_meets_issue_6`, 576 s; of 1000 samples from `explore`).
+//! Samples of 100 (of 1000), seeds 1, 2, 3: 0.75 (0.755), 0.76 (0.761), 0.75. Midpoints along the
+//! arc: VAE 0.768, 0.792, 0.796 against the exercise's vanilla AE (784-128-16, MSE) 0.692; on the
+//! straight line VAE 0.588, 0.664, 0.664 against 0.648.
 //! The page (tests/e2e-lab/ae-real.test.mjs, seed 1 in wasm): samples 0.72; arc VAE 0.78 vs AE
 //! 0.704; line 0.644 both.
 //! Not the KL term alone: an AE with the VAE's own layers and loss (`ae=matched`) reads arc 0.772,
