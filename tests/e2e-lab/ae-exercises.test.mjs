@@ -304,12 +304,23 @@ test('exercise 13 (VAE): diagram, loss terms and ELBO, samples, manifold, interp
   await drawStrokes(page, sec.locator('canvas.draw-canvas').nth(1), ONE);
   await page.waitForFunction(() => window.__sent.filter((m) => m.type === 'encode').length >= 4);
 
-  // the path: along the arc by default, the straight line on request (7 points of 2 numbers)
+  // the path: along the arc by default, the straight line on request (7 points of 2 numbers). The
+  // drawing may still be re-running the interpolation: wait until the page has posted nothing for 0.5 s.
+  const quiet = async () => {
+    for (let n = -1; ;) {
+      const m = await page.evaluate(() => window.__sent.length);
+      if (m === n) return;
+      n = m;
+      await page.waitForTimeout(500);
+    }
+  };
+  await quiet();
   const vaeLine = async () => (await sent(page, 'decode')).filter((m) => m.slot === 'vae' && m.z.length === 14).at(-1).z.values;
   const arc = await vaeLine();
   const [encodes, decodes] = [(await sent(page, 'encode')).length, (await sent(page, 'decode')).length];
   await sec.getByLabel('path').selectOption('line');
   await page.waitForFunction((n) => window.__sent.filter((m) => m.type === 'decode').length >= n + 2, decodes);
+  await quiet();
   assert.equal((await sent(page, 'encode')).length, encodes + 2);
   const line = await vaeLine();
   assert.deepEqual([line[0], line[1], line[12], line[13]], [arc[0], arc[1], arc[12], arc[13]], 'the same two codes');
