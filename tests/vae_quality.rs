@@ -142,7 +142,25 @@ impl Codec for Trainer<Cpu> {
 fn prior_rate(judge: &mut Engine, vae: &mut dyn Codec, latent: usize) -> f32 {
     let mut rng = Rng::new(11);
     let z: Vec<f32> = (0..100 * latent).map(|_| rng.normal()).collect();
-    confident(judge, &vae.decode(&z))
+    let images = vae.decode(&z);
+    dump("samples", &images);
+    confident(judge, &images)
+}
+
+/// With `VAE_DUMP=/tmp/x`, writes `images` to /tmp/x-N-name.raw (N counts the files written so
+/// far): raw bytes, one 28x28 image after another.
+fn dump(name: &str, images: &[f32]) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static FILES: AtomicUsize = AtomicUsize::new(0);
+    if let Ok(path) = std::env::var("VAE_DUMP") {
+        let file = format!(
+            "{path}-{}-{name}.raw",
+            FILES.fetch_add(1, Ordering::Relaxed)
+        );
+        let px: Vec<u8> = images.iter().map(|v| (v * 255.0) as u8).collect();
+        std::fs::write(&file, px).unwrap();
+        println!("{} images written to {file}", images.len() / 784);
+    }
 }
 
 /// Confidence rates of the midpoints of the e2e test's 250 pairs: (straight line, arc).
@@ -203,21 +221,14 @@ fn midpoints_of(judge: &mut Engine, model: &mut dyn Codec, data: &Mnist, n: usiz
     let arc: Vec<f32> = (0..pairs)
         .flat_map(|p| arc_midpoint(code(2 * p), code(2 * p + 1)))
         .collect();
-    let mut rates = [0.0; 2];
-    for (rate, (name, mid)) in rates.iter_mut().zip([("line", line), ("arc", arc)]) {
-        let images = model.decode(&mid);
-        if let Ok(path) = std::env::var("VAE_DUMP") {
-            // every call's midpoints, numbered: raw bytes, one 28x28 image after another
-            static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-            let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let px: Vec<u8> = images.iter().map(|v| (v * 255.0) as u8).collect();
-            std::fs::write(format!("{path}-mid{call}-{name}.raw"), px).unwrap();
-        }
-        *rate = confident(judge, &images);
-    }
+    let mut rate = |name: &str, mid: &[f32]| {
+        let images = model.decode(mid);
+        dump(name, &images);
+        confident(judge, &images)
+    };
     Midpoints {
-        line: rates[0],
-        arc: rates[1],
+        line: rate("midpoints-line", &line),
+        arc: rate("midpoints-arc", &arc),
     }
 }
 
@@ -480,15 +491,6 @@ fn explore() {
         }
         let secs = t0.elapsed().as_secs_f32();
         let samples = prior_rate(&mut judge, &mut vae, 16);
-        if let Ok(path) = std::env::var("VAE_DUMP") {
-            let mut rng = Rng::new(11);
-            let z: Vec<f32> = (0..100 * 16).map(|_| rng.normal()).collect();
-            let px: Vec<u8> = Codec::decode(&mut vae, &z)
-                .iter()
-                .map(|v| (v * 255.0) as u8)
-                .collect();
-            std::fs::write(format!("{path}-{seed}.raw"), px).unwrap();
-        }
         let mid = midpoints_of(&mut judge, &mut vae, &data, pairs);
         let mut rng = Rng::new(1000 + seed as u64);
         let z: Vec<f32> = (0..1000 * 16).map(|_| rng.normal()).collect();
