@@ -134,8 +134,8 @@ export default {
     const padB = new DrawCanvas({ label: 'Drawing pad B: the second digit of the interpolation' });
     const interpBtn = h('button', { type: 'button', text: 'Interpolate', disabled: true });
     const pathSel = select([['arc', 'along the arc (spherical)'], ['line', 'straight line']], 'arc');
-    const rowVae = new ImageGrid({ label: 'VAE: decoded points on the path from code A to code B', scale: 1.5 });
-    const rowAe = new ImageGrid({ label: 'Vanilla AE: decoded points on the path from code A to code B', scale: 1.5 });
+    const rowVae = new ImageGrid({ label: 'VAE: decoded points from code A to code B', scale: 1.5 });
+    const rowAe = new ImageGrid({ label: 'Vanilla AE: decoded points from code A to code B', scale: 1.5 });
     const interpNote = h('p', { class: 'note', role: 'status', 'aria-live': 'polite' });
 
     let trained = null; // { latent }
