@@ -46,13 +46,17 @@ export const loadProgress = (exercise) => tx('progress', 'readonly', (s) => s.ge
 export const saveProgress = (record) => tx('progress', 'readwrite', (s) => s.put({ ...record, updated: Date.now() }));
 export const clearProgress = (exercise) => tx('progress', 'readwrite', (s) => s.delete(exercise));
 
-// Trained models as safetensors bytes (what the worker's exportModel returns), per exercise and slot.
-// The bytes are stored as a Blob: IndexedDB then keeps a reference instead of serialising megabytes
+// Trained models as safetensors files (what the worker's exportModel returns), per exercise and slot.
+// The file is stored as a Blob: IndexedDB then keeps a reference instead of serialising megabytes
 // on the main thread (a deep VAE's checkpoint with Adam's moments is ~13 MB: 30 ms per put as a
-// Uint8Array, a long task during training). loadModel gives a Uint8Array back, read asynchronously;
-// records saved as a Uint8Array by an earlier version are returned as they are.
-export const saveModel = (exercise, slot, bytes, meta = {}) =>
-  tx('models', 'readwrite', (s) => s.put({ key: `${exercise}/${slot}`, exercise, slot, bytes: new Blob([bytes]), meta, updated: Date.now() }));
+// Uint8Array, a long task during training). Pass the worker's Blob (its epoch events' checkpoints,
+// exportModel { blob: true }): making one here from a Uint8Array copies it, 10-20 ms for 13 MB.
+// loadModel gives a Uint8Array back, read asynchronously; records saved as a Uint8Array by an
+// earlier version are returned as they are.
+export const saveModel = (exercise, slot, file, meta = {}) => {
+  const bytes = file instanceof Blob ? file : new Blob([file]);
+  return tx('models', 'readwrite', (s) => s.put({ key: `${exercise}/${slot}`, exercise, slot, bytes, meta, updated: Date.now() }));
+};
 export const loadModel = async (exercise, slot) => {
   const r = await tx('models', 'readonly', (s) => s.get(`${exercise}/${slot}`));
   if (r?.bytes instanceof Blob) r.bytes = new Uint8Array(await r.bytes.arrayBuffer());

@@ -68,9 +68,10 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function train(msg) {
   const { id, type, slot, ...request } = msg;
-  if (runs.has(slot)) throw new Error(`slot ${slot} is already training`);
   // with request.resumeFrom (an epoch event's checkpoint) the run continues the one saved there;
   // its steps and epochs are still counted from 0 for the page
+  if (request.resumeFrom) request.resumeFrom = await bytesOf(request.resumeFrom, "resumeFrom");
+  if (runs.has(slot)) throw new Error(`slot ${slot} is already training`);
   const { stepsPerEpoch, fromStep, fromEpoch } = await engine(() => wasm.begin_train(slot, request));
   runs.set(slot, {
     id, epochs: request.epochs ?? 1, batch: request.batch ?? 32, stepsPerEpoch, fromStep, fromEpoch,
@@ -118,9 +119,12 @@ async function slice(slot, run) {
         run.epochsDone = p.epoch;
         run.metrics = await engine(() => wasm.test_metrics(slot));
         // the run as it is at this epoch's end (weights, optimizer state, position), for the
-        // page's per-epoch checkpoints: importModel reads its weights, train { resumeFrom } goes on
-        const model = await engine(() => wasm.checkpoint_model(slot)).catch(() => undefined);
-        postMessage({ type: "epoch", slot, epoch: p.epoch, test: run.metrics, model }, model ? [model.buffer] : []);
+        // page's per-epoch checkpoints: importModel reads its weights, train { resumeFrom } goes on.
+        // A Blob: the page stores it in IndexedDB by reference; made from the bytes here, since on
+        // the page's main thread the copy (a deep VAE with Adam's moments: 13 MB) takes 10-20 ms
+        const bytes = await engine(() => wasm.checkpoint_model(slot)).catch(() => undefined);
+        const model = bytes && new Blob([bytes]);
+        postMessage({ type: "epoch", slot, epoch: p.epoch, test: run.metrics, model });
         if (holdAfterEpoch.get(slot) === p.epoch) {
           holdAfterEpoch.delete(slot);
           run.paused = true; // no step runs until the page sends resume or stop
@@ -162,8 +166,9 @@ function indicesOf(msg) {
   return Uint32Array.from({ length: msg.count }, (_, i) => msg.start + i);
 }
 
-/** A Uint8Array over an ArrayBuffer or typed array field, or an error naming the field. */
-function bytesOf(v, name) {
+/** A Uint8Array over an ArrayBuffer, typed array or Blob field, or an error naming the field. */
+async function bytesOf(v, name) {
+  if (v instanceof Blob) return new Uint8Array(await v.arrayBuffer());
   if (v instanceof ArrayBuffer) return new Uint8Array(v);
   if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   throw new Error(`${name}: expected the file's bytes (an ArrayBuffer)`);
@@ -226,14 +231,18 @@ async function handle(msg) {
       return engine(() => wasm.evaluate(slot, msg.transform));
     case "exportModel": {
       const bytes = await engine(() => wasm.export_model(slot));
+      // as a Blob for the page's checkpoints: made here, not by a copy on the page's main thread
+      if (msg.blob) return { blob: new Blob([bytes]), filename: `cnn-lab-${slot}.safetensors` };
       return { bytes, filename: `cnn-lab-${slot}.safetensors` };
     }
-    case "importModel":
+    case "importModel": {
+      const bytes = await bytesOf(msg.bytes, "bytes");
       if (runs.has(slot)) throw new Error("stop the training before importing a model");
-      await engine(() => wasm.import_model(slot, bytesOf(msg.bytes, "bytes")));
+      await engine(() => wasm.import_model(slot, bytes));
       return {};
+    }
     case "loadIdx": {
-      const files = ["trainImages", "trainLabels", "testImages", "testLabels"].map((k) => bytesOf(msg[k], k));
+      const files = await Promise.all(["trainImages", "trainLabels", "testImages", "testLabels"].map((k) => bytesOf(msg[k], k)));
       await loadData(); // the bundled digits first, so that a later loadData does not put them back
       const sizes = await engine(() => wasm.load_idx(...files));
       data = Promise.resolve(sizes);

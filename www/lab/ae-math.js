@@ -206,9 +206,9 @@ export function mosaic(tiles, n, th, tw, cols) {
   for (let i = 0; i < n; i++) {
     const r0 = Math.floor(i / cols) * th;
     const c0 = (i % cols) * tw;
-    for (let y = 0; y < th; y++) {
-      for (let x = 0; x < tw; x++) out[(r0 + y) * W + c0 + x] = tiles[i * th * tw + y * tw + x];
-    }
+    // a row at a time (a native copy): a loop per pixel, run once and not yet optimised by the JIT,
+    // took 12 ms for 64 digits, on the main thread as training ends
+    for (let y = 0; y < th; y++) out.set(tiles.subarray((i * th + y) * tw, (i * th + y + 1) * tw), (r0 + y) * W + c0);
   }
   return { data: out, h: rows * th, w: W };
 }

@@ -95,7 +95,10 @@ export class SavedTraining {
     });
     Object.assign(this.charts, charts);
     this.run = null; // { id, models, train: {slot: fields}, planned: {slot}, done: {slot}, tests: {slot: []}, extra, at }
-    this.bytes = new Map(); // slot -> the last checkpoint's bytes
+    // slot -> { file, checkpoint }: the last saved file, a Blob from the worker (as it trains) or
+    // the Uint8Array of a restored record (the worker's importModel and train { resumeFrom } take
+    // either), and whether it is a run checkpoint or only the weights
+    this.files = new Map();
     this.writes = Promise.resolve();
     this.unsaved = false;
     this.gen = 0; // counts new runs and Start overs: a restore still on its way then gives up
@@ -125,15 +128,15 @@ export class SavedTraining {
   buttons({ resume = false, startOver = false } = {}) {
     this.resumeBtn.hidden = !resume;
     const r = this.run;
-    this.note.hidden = !resume || this.slots.every((s) => !r.done[s] || isCheckpoint(this.bytes.get(s)));
+    this.note.hidden = !resume || this.slots.every((s) => !r.done[s] || this.files.get(s)?.checkpoint);
     this.startOverBtn.hidden = !startOver;
   }
 
   // Writes happen one after another; a browser without IndexedDB makes the first one fail, once.
   write(slot) {
     const r = this.run;
-    const bytes = this.bytes.get(slot);
-    if (!r || !bytes) return this.writes;
+    const file = this.files.get(slot)?.file;
+    if (!r || !file) return this.writes;
     const meta = {
       v: VERSION,
       run: r.id,
@@ -149,7 +152,7 @@ export class SavedTraining {
     };
     this.writes = this.writes.then(() => {
       if (this.unsaved || this.run !== r) return;
-      return saveModel(this.exercise, slot, bytes, meta).then(
+      return saveModel(this.exercise, slot, file, meta).then(
         () => {
           r.at = meta.at;
           const done = Math.min(...this.slots.map((s) => r.done[s]));
@@ -180,8 +183,8 @@ export class SavedTraining {
     const base = Object.fromEntries(jobs.map((j) => [j.slot, r.done[j.slot]]));
     for (const j of resumed ? [] : jobs) {
       try {
-        const { bytes } = await engine.call('exportModel', { slot: j.slot });
-        this.bytes.set(j.slot, bytes);
+        const { blob } = await engine.call('exportModel', { slot: j.slot, blob: true });
+        this.files.set(j.slot, { file: blob, checkpoint: false });
         this.write(j.slot);
       } catch (e) {
         console.warn(`cnn-lab: no checkpoint of ${j.slot}: ${e.message}`);
@@ -190,10 +193,10 @@ export class SavedTraining {
     const training = this.trainOnPanels(jobs);
     // subscribed after the panel, so a checkpoint's charts include the epoch's own points
     const off = engine.on('epoch', (m) => {
-      if (!here.has(m.slot) || this.run !== r || !(m.model instanceof Uint8Array)) return;
+      if (!here.has(m.slot) || this.run !== r || !(m.model instanceof Blob)) return;
       r.done[m.slot] = base[m.slot] + m.epoch;
       r.tests[m.slot] = [...r.tests[m.slot], { epoch: r.done[m.slot], test: m.test }];
-      this.bytes.set(m.slot, m.model);
+      this.files.set(m.slot, { file: m.model, checkpoint: true });
       this.write(m.slot);
     });
     try {
@@ -228,10 +231,10 @@ export class SavedTraining {
       extra,
     };
     const run = this.run;
-    this.bytes.clear();
+    this.files.clear();
     const results = await this.runJobs(jobs);
     // stopped by the student: the last checkpoint can be resumed right away
-    const resumable = this.slots.every((slot) => this.bytes.has(slot));
+    const resumable = this.slots.every((slot) => this.files.has(slot));
     if (this.run === run && resumable && results.some((x) => x?.stopped)) this.announce('stopped');
     return results;
   }
@@ -244,9 +247,9 @@ export class SavedTraining {
     const slots = models.map((m) => m.slot);
     const each = (v) => Object.fromEntries(slots.map((s) => [s, typeof v === 'function' ? v() : v]));
     this.run = { id: Date.now(), models, train: each(() => ({})), planned: each(0), done: each(0), tests: each(() => []), extra: { ...extra, source } };
-    this.bytes.clear();
+    this.files.clear();
     try {
-      for (const slot of slots) this.bytes.set(slot, (await this.getEngine().call('exportModel', { slot })).bytes);
+      for (const slot of slots) this.files.set(slot, { file: (await this.getEngine().call('exportModel', { slot, blob: true })).blob, checkpoint: false });
     } catch (e) {
       console.warn(`cnn-lab: the loaded model is not saved: ${e.message}`);
       return;
@@ -273,7 +276,7 @@ export class SavedTraining {
   // Drops the saved models (e.g. when the exercise builds new ones that are not trained yet).
   async forget() {
     this.run = null;
-    this.bytes.clear();
+    this.files.clear();
     this.buttons();
     this.say('');
     delete this.el.dataset.state;
@@ -338,7 +341,7 @@ export class SavedTraining {
       extra: latest.extra && typeof latest.extra === 'object' ? latest.extra : {},
       at: latest.at,
     };
-    for (const r of records) this.bytes.set(r.slot, r.bytes);
+    for (const r of records) this.files.set(r.slot, { file: r.bytes, checkpoint: isCheckpoint(r.bytes) });
     for (const p of this.panels) p.reset();
     for (const [name, chart] of Object.entries(this.charts)) {
       const d = latest.charts?.[name];
@@ -391,7 +394,7 @@ export class SavedTraining {
     if (!r) return;
     const jobs = this.slots
       .filter((s) => r.done[s] < r.planned[s])
-      .map((s) => ({ slot: s, train: { ...r.train[s], epochs: r.planned[s] - r.done[s], resumeFrom: this.bytes.get(s).slice() } }));
+      .map((s) => ({ slot: s, train: { ...r.train[s], epochs: r.planned[s] - r.done[s], resumeFrom: this.files.get(s).file.slice() } }));
     this.buttons();
     this.setState('resuming');
     const from = Math.min(...this.slots.map((s) => r.done[s]));
@@ -414,7 +417,7 @@ export class SavedTraining {
     } catch (e) {
       this.panel.say(`Error: ${msg(e)}`, true);
       // the model shows the checkpoint's weights again, not the fresh ones
-      for (const j of jobs) await this.getEngine().call('importModel', { slot: j.slot, bytes: this.bytes.get(j.slot).slice() }).catch(() => {});
+      for (const j of jobs) await this.getEngine().call('importModel', { slot: j.slot, bytes: this.files.get(j.slot).file.slice() }).catch(() => {});
       if (this.run === r) this.announce('stopped');
     }
   }
