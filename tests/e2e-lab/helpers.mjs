@@ -237,10 +237,18 @@ export function instrument() {
     }
   };
   window.__longtasks = [];
+  window.__longframes = []; // what ran in them: the long animation frames' scripts, for the failure message
   window.__watch = false;
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) if (window.__watch) window.__longtasks.push(e.duration);
   }).observe({ type: 'longtask', buffered: false });
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if (!window.__watch) continue;
+      const scripts = e.scripts.map((s) => `${s.invoker} ${s.sourceFunctionName}@${s.sourceURL.split('/').pop()} ${Math.round(s.duration)} ms`);
+      window.__longframes.push(`${Math.round(e.duration)} ms frame: ${scripts.join(', ') || 'no script (style, layout, paint or GC)'}`);
+    }
+  }).observe({ type: 'long-animation-frame', buffered: false });
   let next = 1e9;
   window.__call = (type, fields) => new Promise((resolve, reject) => {
     const w = window.__workers[0];
