@@ -3,13 +3,15 @@
 //               completed, updated }
 //   models:   { key: "exercise/slot", exercise, slot, bytes: Blob (safetensors), meta, updated }
 //             (the lab's per-epoch checkpoints and their meta: www/lab/saved-models.js)
+//   data:     { key: "idx", files: { trainImages, trainLabels, testImages, testLabels } (the Files the
+//             student picked, www/lab/widgets/idx-loader.js), sizes: { train, test }, updated }
 // trackProgress(root, exercise) saves what the student types and every graded check inside `root`
 // (an exercise's element), and restore() puts it back after a reload. Fields are keyed by their
 // check, label and rank (keyed() below), which is stable because an exercise mounts the same DOM
 // every time. Without IndexedDB (some private modes) everything still works, unsaved.
 
 const DB = 'cnn-lab';
-const VERSION = 1;
+const VERSION = 2; // 2: the store "data"
 let opening = null;
 
 function openDb() {
@@ -21,8 +23,16 @@ function openDb() {
         const db = req.result;
         if (!db.objectStoreNames.contains('progress')) db.createObjectStore('progress', { keyPath: 'exercise' });
         if (!db.objectStoreNames.contains('models')) db.createObjectStore('models', { keyPath: 'key' });
+        if (!db.objectStoreNames.contains('data')) db.createObjectStore('data', { keyPath: 'key' });
       };
-      req.onsuccess = () => resolve(req.result);
+      req.onsuccess = () => {
+        // a later version of the lab opened in another tab: let it upgrade, open again on next use
+        req.result.onversionchange = () => {
+          req.result.close();
+          opening = null;
+        };
+        resolve(req.result);
+      };
       req.onerror = () => reject(req.error);
       req.onblocked = () => reject(new Error('IndexedDB upgrade blocked by another tab'));
     });
@@ -66,6 +76,12 @@ export const clearModel = (exercise, slot) => tx('models', 'readwrite', (s) => s
 // Every slot of the exercise (its keys are "exercise/slot").
 export const clearModels = (exercise) =>
   tx('models', 'readwrite', (s) => s.delete(IDBKeyRange.bound(`${exercise}/`, `${exercise}/\uffff`)));
+
+// The student's own MNIST: the four IDX files as picked (Files: IndexedDB keeps them by reference
+// and copies them off the main thread), used again after a reload (www/lab/engine-client.js data()).
+export const saveDigits = (files, sizes) => tx('data', 'readwrite', (s) => s.put({ key: 'idx', files, sizes, updated: Date.now() }));
+export const loadDigits = () => tx('data', 'readonly', (s) => s.get('idx')).then((r) => r ?? null);
+export const clearDigits = () => tx('data', 'readwrite', (s) => s.delete('idx'));
 
 const FIELD_TYPES = new Set(['text', 'number', 'radio', 'checkbox', 'search', '']);
 

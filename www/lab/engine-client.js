@@ -2,6 +2,8 @@
 // Protocol: docs/protocol.md. Commands get `{ id, type, ...fields }`; the worker answers each
 // with one `{ id, type: "ok", ... }` or `{ id, type: "error", message }`; events carry no id.
 
+import { clearDigits, loadDigits, saveDigits } from '../store.js';
+
 export class EngineError extends Error {}
 
 // Transfer the buffers of typed arrays found at the top level of `fields`, so big images are moved,
@@ -112,9 +114,45 @@ export class Engine {
     }
     return this.ready;
   }
+  // The digits models train and test on: the bundled set, or the student's own MNIST when they
+  // picked its IDX files earlier (useDigits keeps them in this browser). Resolves to { train, test }.
   data() {
-    if (!this.dataReady) this.dataReady = this.init().then(() => this.call('loadData'));
+    if (!this.dataReady) {
+      this.dataReady = this.init().then(() => this.call('loadData')).then(async (bundled) => {
+        const kept = await this.keptDigits();
+        if (!kept) return bundled;
+        try {
+          return await this.call('loadIdx', kept.files);
+        } catch (e) {
+          if (this.client.dead) throw e;
+          // files that no longer load (gone from the browser's storage): forgotten, with a word
+          console.warn(`cnn-lab: your MNIST files kept in this browser did not load (${e.message}); using the bundled digits`);
+          await clearDigits().catch(() => {});
+          return bundled;
+        }
+      });
+    }
     return this.dataReady;
+  }
+  // The student's own MNIST (the four IDX Files, read by the worker): models created afterwards use
+  // them, and so does the page after a reload. Resolves to { train, test } and whether they were kept.
+  async useDigits(files) {
+    await this.data();
+    const sizes = await this.call('loadIdx', files);
+    this.dataReady = Promise.resolve(sizes);
+    const kept = await saveDigits(files, sizes).then(() => true, (e) => { console.warn(`cnn-lab: MNIST files not kept: ${e.message}`); return false; });
+    return { ...sizes, kept };
+  }
+  // Back to the bundled digits, forgetting the kept files.
+  async useBundled() {
+    await this.init();
+    await clearDigits().catch(() => {});
+    this.dataReady = this.call('loadData', { bundled: true });
+    return this.dataReady;
+  }
+  // The kept files' record ({ files, sizes, updated }), or null.
+  keptDigits() {
+    return loadDigits().catch(() => null);
   }
   async setBackend(prefer) {
     await this.init();
