@@ -94,6 +94,17 @@ async function uninterrupted({ epochs, digits, idx }) {
   return { accuracy, probs };
 }
 
+// Pauses the next run as soon as its first epoch ends, so that a reload lands between epochs 1 and 2
+// (the worker holds itself there: a click answering the epoch event could arrive after epoch 2 ended).
+async function pauseAfterEpoch1(page) {
+  await page.evaluate(async () => {
+    await window.__call('pauseAfterEpochForTest', { slot: 'cnn', epoch: 1 });
+    window.__workers[0].addEventListener('message', (e) => {
+      if (e.data?.type === 'epoch' && e.data.epoch === 1) document.querySelector('#ex-train-cnn .progress button').click();
+    });
+  });
+}
+
 async function reload(page) {
   await page.reload();
   await page.waitForSelector('#ex-train-cnn');
@@ -144,14 +155,7 @@ test('exercise 5: reloaded after epoch 1 of 3, Resume finishes the run exactly a
   const { page, context, problems } = await suite.open(CNN, { init: instrument });
   page.setDefaultTimeout(60 * 1000);
   const sec = page.locator('#ex-train-cnn');
-  // pause the run as soon as its first epoch ends, so the reload lands between epochs 1 and 2 (the
-  // worker holds itself there: a click answering the epoch event could arrive after epoch 2 ended)
-  await page.evaluate(async () => {
-    await window.__call('pauseAfterEpochForTest', { slot: 'cnn', epoch: 1 });
-    window.__workers[0].addEventListener('message', (e) => {
-      if (e.data?.type === 'epoch' && e.data.epoch === 1) document.querySelector('#ex-train-cnn .progress button').click();
-    });
-  });
+  await pauseAfterEpoch1(page);
   await startTiny(page, { epochs: 3, digits: 1500 });
   await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.epoch === '1');
   assert.equal(await sec.getByRole('button', { name: 'Resume' }).first().getAttribute('aria-pressed'), 'true', 'paused');
@@ -200,12 +204,7 @@ test('exercise 5: own MNIST files are used again after a reload, so a run on the
   const sec = page.locator('#ex-train-cnn');
   const loaded = await useIdx(page, idx);
   assert.match(loaded, /^Loaded 600 training and 200 test digits; create a model to use them\. Kept in this browser: a reload uses them again\.$/);
-  await page.evaluate(async () => {
-    await window.__call('pauseAfterEpochForTest', { slot: 'cnn', epoch: 1 });
-    window.__workers[0].addEventListener('message', (e) => {
-      if (e.data?.type === 'epoch' && e.data.epoch === 1) document.querySelector('#ex-train-cnn .progress button').click();
-    });
-  });
+  await pauseAfterEpoch1(page);
   await startTiny(page, { epochs: 2, digits: 600 });
   await page.waitForFunction(() => document.querySelector('#ex-train-cnn [data-saved-model]').dataset.epoch === '1');
 
