@@ -137,9 +137,15 @@ export class Engine {
   // The student's own MNIST (the four IDX Files, read by the worker): models created afterwards use
   // them, and so does the page after a reload. Resolves to { train, test } and whether they were kept.
   async useDigits(files) {
-    await this.data();
-    const sizes = await this.call('loadIdx', files);
-    this.dataReady = Promise.resolve(sizes);
+    await this.init();
+    await this.dataReady?.catch(() => {}); // a load on its way ends first (none is started: loadIdx loads the bundled set itself)
+    const loading = this.call('loadIdx', files);
+    // models created meanwhile wait for these files; refused files leave the data as data() makes it
+    this.dataReady = loading.catch(() => {
+      this.dataReady = null;
+      return this.data();
+    });
+    const sizes = await loading;
     const kept = await saveDigits(files, sizes).then(() => true, (e) => { console.warn(`cnn-lab: MNIST files not kept: ${e.message}`); return false; });
     return { ...sizes, kept };
   }

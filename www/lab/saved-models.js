@@ -25,13 +25,12 @@
 // the optimizer state (a plain model file after epoch 1 or later) resumes from its weights only,
 // and the page says so.
 
-import { h, statusLine } from './widgets/dom.js';
+import { h, statusLine, whenText } from './widgets/dom.js';
 import { clearModel, loadModel, saveModel } from '../store.js';
 
 const VERSION = 1;
 const MAX_POINTS = 400; // per chart series kept in a checkpoint
 
-const whenText = (t) => new Date(t).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const msg = (e) => String(e?.message ?? e).replace(/^(createModel|importModel|exportModel|loadData): /, '');
 
 // A LiveChart's points, at most MAX_POINTS per series (evenly thinned, the last point kept).

@@ -86,3 +86,6 @@ export function statusLine(text = '') {
 export function formatInt(n) {
   return Math.round(n).toLocaleString('en-US');
 }
+
+// A moment in the student's own words ("Dec 1, 2026, 7:08 AM"), for "saved" and "picked" lines.
+export const whenText = (t) => new Date(t).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });

@@ -2,7 +2,7 @@
 // checks magic numbers and dimensions). Models created afterwards train and test on them, and the
 // files are kept in IndexedDB so that a reload uses them again (Engine.useDigits, www/store.js).
 
-import { field, h, statusLine } from './dom.js';
+import { field, formatInt, h, statusLine, whenText } from './dom.js';
 
 const FILES = [
   ['trainImages', 'training images (train-images-idx3-ubyte)'],
@@ -10,9 +10,6 @@ const FILES = [
   ['testImages', 'test images (t10k-images-idx3-ubyte)'],
   ['testLabels', 'test labels (t10k-labels-idx1-ubyte)'],
 ];
-
-const count = (n) => n.toLocaleString('en-US');
-const when = (t) => new Date(t).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 export class IdxLoader {
   constructor(getEngine) {
@@ -35,7 +32,7 @@ export class IdxLoader {
       if (!kept || this.status.textContent) return;
       this.el.open = true;
       this.forgetBtn.hidden = false;
-      this.say(`Using your MNIST files, picked ${when(kept.updated)}: ${count(kept.sizes.train)} training and ${count(kept.sizes.test)} test digits.`);
+      this.say(`Using your MNIST files, picked ${whenText(kept.updated)}: ${formatInt(kept.sizes.train)} training and ${formatInt(kept.sizes.test)} test digits.`);
     });
   }
 
@@ -56,7 +53,7 @@ export class IdxLoader {
       const r = await engine.useDigits(Object.fromEntries(FILES.map(([k]) => [k, this.inputs[k].files[0]])));
       this.forgetBtn.hidden = !r.kept;
       const kept = r.kept ? ' Kept in this browser: a reload uses them again.' : ' (This browser did not let the lab keep them: after a reload the bundled digits are used.)';
-      this.say(`Loaded ${count(r.train)} training and ${count(r.test)} test digits; create a model to use them.${kept}`);
+      this.say(`Loaded ${formatInt(r.train)} training and ${formatInt(r.test)} test digits; create a model to use them.${kept}`);
     } catch (e) {
       this.say(`Could not load the files: ${e.message.replace(/^loadIdx: /, '')}`, true);
     }
@@ -66,7 +63,7 @@ export class IdxLoader {
     try {
       const r = await engine.useBundled();
       this.forgetBtn.hidden = true;
-      this.say(`Back to the bundled digits (${count(r.train)} training, ${count(r.test)} test); create a model to use them. Your files are no longer kept.`);
+      this.say(`Back to the bundled digits (${formatInt(r.train)} training, ${formatInt(r.test)} test); create a model to use them. Your files are no longer kept.`);
     } catch (e) {
       this.say(`Could not go back to the bundled digits: ${e.message.replace(/^loadData: /, '')}`, true);
     }
