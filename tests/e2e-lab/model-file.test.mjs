@@ -7,7 +7,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { instrument, predictions, realEngineSuite, screenshotPath } from './helpers.mjs';
+import { MNIST_IDX, instrument, pickIdxFiles, predictions, realEngineSuite, screenshotPath } from './helpers.mjs';
 
 const suite = realEngineSuite();
 const SKIP = suite.skip;
@@ -98,14 +98,8 @@ test('export then import reproduces the predictions; corrupted files show their 
 
   // the IDX loader: labels where images belong is refused with the loader's message
   const sec = two.page.locator('#ex-train-cnn');
-  await sec.locator('summary', { hasText: 'Use your own MNIST files' }).click();
   const labels = Buffer.from([0, 0, 8, 1, 0, 0, 0, 2, 3, 4]);
-  for (const k of ['trainImages', 'trainLabels', 'testImages', 'testLabels']) {
-    await sec.locator(`input[data-idx=${k}]`).setInputFiles({ name: `${k}.idx`, mimeType: 'application/octet-stream', buffer: labels });
-  }
-  await sec.getByRole('button', { name: 'Use these files' }).click();
-  await two.page.waitForFunction(() => /Could not load|Loaded/.test(document.querySelector('#ex-train-cnn [data-idx-status]').textContent));
-  const idx = await sec.locator('[data-idx-status]').textContent();
+  const idx = await pickIdxFiles(sec, Object.fromEntries(Object.keys(MNIST_IDX).map((k) => [k, { name: `${k}.idx`, mimeType: 'application/octet-stream', buffer: labels }])));
   console.log(`IDX loader with a labels file as images: ${idx}`);
   assert.match(idx, /^Could not load the files: training set: /);
   assert.deepEqual(await predictions(two.page), before, 'a refused data set changes no model');

